@@ -1,0 +1,136 @@
+"""Typed schemas for every config group, registered in Hydra's ConfigStore.
+
+Each YAML option pulls its schema in with ``- /schema/<group>/<name>@_here_``, so a typo or a
+wrong type fails at composition and names the key. Schemas live in the ``schema`` group, which
+keeps them out of the options a user picks from.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+# conf/ sits beside the package, in a checkout and in a snapshot shipped to AzureML alike.
+CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@dataclass
+class CsvData:
+    source: str = "csv"
+    train_path: str = MISSING  # CSV with columns x1, x2, y
+    test_path: str = MISSING
+
+
+@dataclass
+class GeneratedData:
+    source: str = "generated"
+    n_samples: int = 1000  # train + test rows
+    noise: float = 0.2  # standard deviation of the Gaussian noise added by make_moons
+    test_size: float = 0.2  # fraction of rows held out for the test set
+    seed: int = 42
+
+
+@dataclass
+class AzureMLData:
+    source: str = "azureml"
+    name: str = "moon_dataset"  # registered file dataset holding train.csv and test.csv
+    version: Optional[str] = None  # None: the latest version
+    download_dir: str = "data/azureml"  # where the files land when run outside an AzureML job
+    train_file: str = "train.csv"
+    test_file: str = "test.csv"
+
+
+@dataclass
+class EstimatorModel:
+    estimator: str = MISSING  # import path of a scikit-learn classifier
+    params: dict[str, Any] = field(default_factory=dict)  # fixed constructor arguments
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # values tried for each parameter
+    cv: int = 5  # cross-validation folds
+    scoring: str = "accuracy"  # scikit-learn scorer name used to pick the best candidate
+    n_jobs: int = -1  # search worker processes; -1 = every core
+
+
+@dataclass
+class NoTracking:
+    backend: str = "none"
+
+
+@dataclass
+class MlflowTracking:
+    backend: str = "mlflow"
+    uri: Optional[str] = None  # None: $MLFLOW_TRACKING_URI, else MLflow's embedded sqlite store
+    experiment_name: str = "moonml"
+    register_model: Optional[str] = "moon_model"  # None skips registration
+    request_timeout_s: int = 4  # per HTTP request to a tracking server
+
+
+@dataclass
+class AzureMLTracking:
+    backend: str = "azureml"  # the workspace's MLflow URI; inside an AzureML job, the job's run
+    experiment_name: str = "moonml"
+    register_model: Optional[str] = "moon_model"  # registered in the workspace's model registry
+    request_timeout_s: int = 4
+
+
+@dataclass
+class Compute:
+    target: Optional[str] = None  # AzureML compute target name; None trains on this machine
+
+
+@dataclass
+class PipEnvironment:
+    type: str = "pip"
+    requirements: str = "requirements.txt"  # relative to the project root
+    python_version: Optional[str] = None  # None: this interpreter's major.minor
+
+
+@dataclass
+class DockerEnvironment:
+    type: str = "docker"
+    image: str = MISSING  # REGISTRY/NAME:TAG built from the project's Dockerfile
+
+
+@dataclass
+class RegisteredEnvironment:
+    type: str = "registered"
+    name: str = MISSING  # an environment already registered in the workspace
+    version: Optional[str] = None  # None: the latest version
+
+
+@dataclass
+class AzureMLSettings:
+    config_path: Optional[str] = None  # a config.json; None searches the working dir and parents
+    subscription_id: Optional[str] = None
+    resource_group: Optional[str] = None
+    workspace_name: Optional[str] = None
+    auth: str = "auto"  # auto | service_principal | managed_identity | cli | interactive | device_code
+    timeout_s: float = 60.0  # deadline for every call that leaves the machine
+
+
+@dataclass
+class MoonmlConfig:
+    seed: int = 42
+    data: Any = MISSING
+    model: Any = MISSING
+    tracking: Any = MISSING
+    compute: Any = MISSING
+    environment: Any = MISSING
+    azureml: AzureMLSettings = field(default_factory=AzureMLSettings)
+
+
+def register_schemas() -> None:
+    store = ConfigStore.instance()
+    store.store(group="schema", name="config", node=MoonmlConfig)
+    store.store(group="schema/data", name="csv", node=CsvData)
+    store.store(group="schema/data", name="generated", node=GeneratedData)
+    store.store(group="schema/data", name="azureml", node=AzureMLData)
+    store.store(group="schema/model", name="estimator", node=EstimatorModel)
+    store.store(group="schema/tracking", name="none", node=NoTracking)
+    store.store(group="schema/tracking", name="mlflow", node=MlflowTracking)
+    store.store(group="schema/tracking", name="azureml", node=AzureMLTracking)
+    store.store(group="schema/compute", name="compute", node=Compute)
+    store.store(group="schema/environment", name="pip", node=PipEnvironment)
+    store.store(group="schema/environment", name="docker", node=DockerEnvironment)
+    store.store(group="schema/environment", name="registered", node=RegisteredEnvironment)

@@ -1,0 +1,97 @@
+"""Grid search over the configured estimator, with a fits-done counter on a terminal."""
+
+import importlib
+import sys
+from typing import Any
+
+import pandas as pd
+from joblib import cpu_count
+from omegaconf import DictConfig, OmegaConf
+from sklearn.base import ClassifierMixin, is_classifier
+from sklearn.model_selection import GridSearchCV, ParameterGrid
+
+from moonml.data import FEATURES, LABEL
+
+
+def import_estimator(path: str) -> type[ClassifierMixin]:
+    module_name, _, class_name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def config_problems(model_cfg: DictConfig) -> list[str]:
+    """Every problem with the `model` group, so that one error can list them all."""
+    try:
+        estimator_class = import_estimator(model_cfg.estimator)
+    except (ImportError, AttributeError, ValueError):
+        return [f"model.estimator: cannot import {model_cfg.estimator!r} (give module.ClassName)"]
+    try:
+        estimator = estimator_class()
+    except TypeError:
+        estimator = None
+    if estimator is None or not is_classifier(estimator):
+        return [f"model.estimator: {model_cfg.estimator} is not a scikit-learn classifier"]
+    known = set(estimator.get_params())
+    problems = []
+    for section in ("params", "grid"):
+        for name in model_cfg[section]:
+            if name not in known:
+                problems.append(
+                    f"model.{section}.{name}: {estimator_class.__name__} has no parameter "
+                    f"{name!r} (it has: {', '.join(sorted(known))})"
+                )
+    for name, values in model_cfg.grid.items():
+        if not values:
+            problems.append(f"model.grid.{name}: give at least one value")
+    if not model_cfg.grid:
+        problems.append("model.grid: give at least one parameter to search over")
+    if model_cfg.cv < 2:
+        problems.append(f"model.cv: needs at least 2 folds, got {model_cfg.cv}")
+    from sklearn.metrics import get_scorer_names
+
+    if model_cfg.scoring not in get_scorer_names():
+        problems.append(f"model.scoring: {model_cfg.scoring!r} is not a scikit-learn scorer name")
+    return problems
+
+
+def plain_grid(model_cfg: DictConfig) -> dict[str, list[Any]]:
+    return OmegaConf.to_container(model_cfg.grid)
+
+
+class _CountingGridSearch(GridSearchCV):
+    """Evaluates the grid in chunks so the main process can report fits done / total.
+
+    Chunks cost a little parallelism at each chunk's tail, so this is used only when someone
+    is watching a terminal.
+    """
+
+    def _run_search(self, evaluate_candidates):
+        candidates = list(ParameterGrid(self.param_grid))
+        total = len(candidates) * self.cv
+        per_chunk = max(1, 4 * cpu_count() // self.cv)
+        for start in range(0, len(candidates), per_chunk):
+            _show_progress(start * self.cv, total)
+            evaluate_candidates(candidates[start : start + per_chunk])
+        _show_progress(total, total)
+
+
+def _show_progress(done: int, total: int) -> None:
+    end = "\n" if done >= total else ""
+    sys.stderr.write(f"\rgrid search: {done}/{total} fits{end}")
+    sys.stderr.flush()
+
+
+def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSearchCV:
+    """Cross-validate every grid combination on the training set and refit the best one."""
+    estimator_class = import_estimator(model_cfg.estimator)
+    params = OmegaConf.to_container(model_cfg.params)
+    if "random_state" in estimator_class().get_params():
+        params.setdefault("random_state", seed)
+    search_class = _CountingGridSearch if sys.stderr.isatty() else GridSearchCV
+    search = search_class(
+        estimator_class(**params),
+        param_grid=plain_grid(model_cfg),
+        cv=model_cfg.cv,
+        scoring=model_cfg.scoring,
+        n_jobs=model_cfg.n_jobs,
+    )
+    return search.fit(train[FEATURES], train[LABEL])

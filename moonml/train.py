@@ -1,0 +1,129 @@
+"""The training pipeline: load, grid search, evaluate, plot, save, track. Hydra-free: tests call it.
+
+Every output lands in `output_dir` as soon as it exists, so a run that fails later keeps them.
+"""
+
+import logging
+import subprocess
+from pathlib import Path
+
+import joblib
+from omegaconf import DictConfig, OmegaConf
+
+import moonml
+from moonml.data import FEATURES, load_split
+from moonml.errors import MoonmlError
+from moonml.evaluate import test_metrics
+from moonml.plots import data_figure, decision_boundary_figure
+from moonml.search import config_problems, grid_search, plain_grid
+from moonml.tracking import open_tracker
+
+log = logging.getLogger(__name__)
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Raise one MoonmlError listing every problem, rather than failing on the first."""
+    problems = config_problems(cfg.model)
+    if cfg.data.source == "generated":
+        if cfg.data.n_samples < 20:
+            problems.append(f"data.n_samples: needs at least 20 rows, got {cfg.data.n_samples}")
+        if not 0 < cfg.data.test_size < 1:
+            problems.append(f"data.test_size: must be between 0 and 1, got {cfg.data.test_size}")
+    if cfg.compute.target and not _inside_azureml_job():
+        problems.append(
+            f"compute.target={cfg.compute.target}: that compute is an AzureML cluster; submit with "
+            "hydra/launcher=azureml, or train here with compute=local"
+        )
+    if problems:
+        raise MoonmlError("invalid config:\n  " + "\n  ".join(problems))
+
+
+def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) -> dict[str, float]:
+    """Run the whole pipeline for one composed config; return the test-set metrics."""
+    check_config(cfg)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    split = load_split(cfg.data, cfg.azureml)
+    grid = plain_grid(cfg.model)
+
+    with open_tracker(cfg, run_name=out.name) as tracker:
+        tracker.set_tags(_run_tags(overrides or [], split.fingerprint))
+        tracker.log_dict(OmegaConf.to_container(cfg, resolve=True), "config.yaml")
+        tracker.log_dict(overrides or [], "overrides.yaml")
+        searched = {f"gridsearch/{name}": str(values) for name, values in grid.items()}
+        tracker.log_params(searched)
+        _show("Hyper-parameters:", searched)
+
+        search = grid_search(cfg.model, split.train, cfg.seed)
+        model = search.best_estimator_
+        joblib.dump(model, out / "model.joblib")
+        cv_results = _cv_results_table(search)
+        cv_results.to_csv(out / "cv_results.csv", index=False)
+        selected = {f"selected/{name}": value for name, value in search.best_params_.items()}
+        tracker.log_params(selected)
+        _show("Selected hyper-parameters:", selected)
+
+        metrics = test_metrics(model, split.test)
+        (out / "metrics.json").write_text(_json(metrics | {"cv_best_score": search.best_score_}))
+        tracker.log_metrics(metrics | {"cv_best_score": float(search.best_score_)})
+        _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
+
+        decision_boundary_figure(model, split.train, split.test, cfg.seed).savefig(
+            out / "decision_boundary.png", dpi=110
+        )
+        data_figure(split.train, split.test, cfg.seed).savefig(out / "data.png", dpi=110)
+        for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
+            tracker.log_artifact(out / name)
+        tracker.log_model(model, split.train[FEATURES].head(5))
+    log.info("Outputs: %s", out.resolve())
+    log.info("Tracking: %s", tracker.where)
+    return metrics
+
+
+def _show(title: str, values: dict) -> None:
+    log.info(title)
+    for name, value in values.items():
+        log.info("%s %s", name, value)
+
+
+def _cv_results_table(search):
+    import pandas as pd
+
+    table = pd.DataFrame(search.cv_results_)
+    keep = [c for c in table.columns if c.startswith(("param_", "split", "mean_", "std_", "rank_"))]
+    return table[keep].sort_values("rank_test_score")
+
+
+def _json(values: dict) -> str:
+    import json
+
+    return json.dumps({name: float(value) for name, value in values.items()}, indent=2) + "\n"
+
+
+def _run_tags(overrides: list[str], fingerprint: dict[str, str]) -> dict[str, str]:
+    tags = {"moonml.version": moonml.__version__, "moonml.overrides": " ".join(overrides)}
+    commit = _git_commit()
+    if commit:
+        tags["moonml.git_commit"] = commit
+    return tags | fingerprint
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _inside_azureml_job() -> bool:
+    import os
+
+    # AzureML sets these in every job it runs; see the azureml launcher.
+    return "AZUREML_RUN_ID" in os.environ
