@@ -43,10 +43,10 @@ def decision_boundary_figure(
     figure = Figure(figsize=(8, 6.5), layout="constrained")
     axes = figure.add_subplot()
     shading = axes.contourf(mesh1, mesh2, probability, levels=np.linspace(0, 1, 11),
-                            cmap=PROBABILITY_MAP, alpha=0.8)
+                            cmap=PROBABILITY_MAP, alpha=0.45)
     axes.contour(mesh1, mesh2, probability, levels=[0.5], colors="black", linewidths=1.2)
     figure.colorbar(shading, ax=axes, label="predicted P(y=1)")
-    _scatter_classes(axes, train, "train", s=12, alpha=0.45, edgecolors="none")
+    _scatter_classes(axes, train, "train", s=14, alpha=0.8, edgecolors="white", linewidths=0.4)
     _scatter_classes(axes, test, "test", s=42, marker="^", edgecolors="black", linewidths=0.6)
     wrong = test[model.predict(test[FEATURES]) != test[LABEL]]
     axes.scatter(wrong["x1"], wrong["x2"], s=150, facecolors="none", edgecolors="crimson",

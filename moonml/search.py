@@ -11,6 +11,7 @@ from sklearn.base import ClassifierMixin, is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
 from moonml.data import FEATURES, LABEL
+from moonml.errors import MoonmlError
 
 
 def import_estimator(path: str) -> type[ClassifierMixin]:
@@ -94,4 +95,9 @@ def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSe
         scoring=model_cfg.scoring,
         n_jobs=model_cfg.n_jobs,
     )
-    return search.fit(train[FEATURES], train[LABEL])
+    try:
+        return search.fit(train[FEATURES], train[LABEL])
+    except ValueError as err:
+        # e.g. "All the 5 fits failed": scikit-learn's last line names the bad parameter value.
+        reason = str(err).strip().splitlines()[-1]
+        raise MoonmlError(f"grid search failed (check model.grid / model.params): {reason}") from err

@@ -32,4 +32,8 @@ def load_split(data_cfg, azureml_settings) -> Split:
             test_size=data_cfg.test_size,
             seed=data_cfg.seed,
         )
+    if source == "azureml":
+        from moonml.azure.dataset import load_azureml_split
+
+        return load_azureml_split(data_cfg, azureml_settings)
     raise ValueError(f"unknown data source {source!r}")

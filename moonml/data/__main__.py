@@ -1,12 +1,14 @@
 """`python -m moonml.data`: data chores outside a training run.
 
     python -m moonml.data generate --output data [--samples 1000 --noise 0.2 --test-size 0.2 --seed 42]
+    python -m moonml.data register --name moon_dataset [--path data] [--target datasets/moons]
+        [azureml.KEY=VALUE ...]   (needs the azure extra; workspace settings as for tracking=azureml)
 """
 
 import argparse
 import sys
 
-from moonml.errors import MoonmlError
+from moonml.errors import MoonmlError, cli_exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +20,35 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--noise", type=float, default=0.2, help="noise std (default 0.2)")
     generate.add_argument("--test-size", type=float, default=0.2, help="test fraction (default 0.2)")
     generate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    register = commands.add_parser(
+        "register",
+        help="upload a CSV folder to the AzureML workspace's default datastore and register it",
+    )
+    register.add_argument("--name", required=True, help="dataset name, e.g. moon_dataset")
+    register.add_argument("--path", default="data", help="local folder to upload (default data)")
+    register.add_argument(
+        "--target",
+        default="datasets/moons",
+        help="folder on the default datastore (default datasets/moons)",
+    )
+    register.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="azureml.KEY=VALUE",
+        help="config overrides for the workspace, e.g. azureml.config_path=ws/config.json",
+    )
     return parser
+
+
+def register(args: argparse.Namespace) -> None:
+    # Imported here: the base install (no azure extra) must run `generate` without them.
+    from moonml.azure.dataset import register_dataset
+    from moonml.azure.settings import load_azureml_settings
+
+    settings = load_azureml_settings(args.overrides)
+    dataset = register_dataset(settings, name=args.name, path=args.path, target=args.target)
+    print(f"registered dataset {dataset.name} version {dataset.version}")
+    print(f"datastore path: {dataset.datastore_path}")
 
 
 def generate(args: argparse.Namespace) -> None:
@@ -33,12 +63,7 @@ def generate(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        {"generate": generate}[args.command](args)
-    except MoonmlError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return cli_exit_code(lambda: {"generate": generate, "register": register}[args.command](args))
 
 
 if __name__ == "__main__":

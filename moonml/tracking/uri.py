@@ -13,7 +13,10 @@ def tracking_uri(tracking_cfg: DictConfig, azureml_cfg: DictConfig) -> str:
 
     tracking=azureml asks the workspace (inside an AzureML job: the job's own run).
     """
-    if tracking_cfg.backend == "azureml":
+    from moonml.azure import running_in_azureml_job
+
+    # A shipped job logs into its own AzureML run, whatever tracking the submitter used locally.
+    if tracking_cfg.backend == "azureml" or running_in_azureml_job():
         from moonml.azure.tracking import azureml_tracking_uri
 
         return azureml_tracking_uri(azureml_cfg)

@@ -9,10 +9,10 @@ import fnmatch
 import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 from ._errors import LauncherError
 
@@ -58,9 +58,7 @@ EXCLUDED_FILES = (
     "*.pyc",
 )
 # Files read as data; above max_data_mb they belong in a registered dataset, not the snapshot.
-DATA_SUFFIXES = frozenset(
-    {".csv", ".tsv", ".parquet", ".feather", ".arrow", ".npy", ".npz", ".h5", ".hdf5"}
-)
+DATA_SUFFIXES = frozenset({".csv", ".tsv", ".parquet", ".feather", ".arrow", ".npy", ".npz", ".h5", ".hdf5"})
 IGNORE_FILES = (".amlignore", ".gitignore")
 MB = 1024 * 1024
 
@@ -100,7 +98,7 @@ def _fallback_matcher(lines: Sequence[str]) -> Callable[[str, bool], bool]:
         negate = line.startswith("!")
         line = line[1:] if negate else line
         dir_only = line.endswith("/")
-        line = line.strip("/") if dir_only else line
+        line = line.rstrip("/")
         anchored = "/" in line
         line = line.lstrip("/")
         prefix = "" if anchored else r"(?:.*/)?"
@@ -145,9 +143,7 @@ def _always_excluded_file(name: str) -> bool:
 
 def _always_excluded_dir(path: Path) -> bool:
     # Any virtual environment, whatever its name, has a pyvenv.cfg.
-    return path.name in EXCLUDED_DIRS or path.name.endswith(".egg-info") or (
-        path / "pyvenv.cfg"
-    ).is_file()
+    return path.name in EXCLUDED_DIRS or path.name.endswith(".egg-info") or (path / "pyvenv.cfg").is_file()
 
 
 def build(source_dir: Path, also_exclude: Iterable[Path] = ()) -> Snapshot:

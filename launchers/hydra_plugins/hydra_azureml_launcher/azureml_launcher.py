@@ -28,9 +28,7 @@ class AzureMLLauncher(Launcher):
         self.task_function = task_function
         self.hydra_context = hydra_context
 
-    def launch(
-        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
-    ) -> Sequence[JobReturn]:
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         from . import _core  # heavy imports happen only when a job is launched
 
         return _core.launch(self, job_overrides, initial_job_idx)

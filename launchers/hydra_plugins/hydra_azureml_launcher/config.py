@@ -36,8 +36,10 @@ class AzureMLLauncherConf:
     # Experiment the runs are filed under; None: the app's name.
     experiment_name: Optional[str] = "${oc.select:tracking.experiment_name,null}"
 
-    # Project root shipped as the run's source_directory (filtered, see _snapshot.py).
-    source_dir: str = "${hydra:runtime.cwd}"
+    # Project root shipped as the run's source_directory (filtered, see _snapshot.py); None: the
+    # working directory Hydra was started from (hydra.runtime.cwd, which is not yet set when
+    # Hydra instantiates the launcher, hence no interpolation here).
+    source_dir: Optional[str] = None
     # Entry of the replayed command, e.g. "python -m mypkg"; None: how this process was started.
     command: Optional[str] = None
     # Appended to every job's command, e.g. ["tracking=azureml"].

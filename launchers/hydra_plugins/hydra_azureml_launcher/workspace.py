@@ -37,8 +37,12 @@ MAX_TIMEOUT_S = 3600.0
 T = TypeVar("T")
 
 
-class AzureMLError(RuntimeError):
-    """A problem with the AzureML workspace, its credentials or the network, said for the user."""
+# Hydra's plugin scan re-executes this module in place at every Hydra start-up in a process.
+# Keeping the first class object means an `except AzureMLError` imported earlier still matches.
+if "AzureMLError" not in globals():
+
+    class AzureMLError(RuntimeError):
+        """A problem with the AzureML workspace, its credentials or the network, for the user."""
 
 
 # --- where we are --------------------------------------------------------------------------
@@ -292,11 +296,17 @@ def connect(settings: Mapping[str, Any]) -> Workspace:
     timeout = deadline_of(settings)
     if running_in_azureml_job():
         core = import_sdk()
-        return call_with_deadline(
-            lambda: core.Run.get_context(allow_offline=False).experiment.workspace,
-            timeout,
-            "loading the workspace of this AzureML job",
-        )
+        what = "loading the workspace of this AzureML job"
+        try:
+            return call_with_deadline(
+                lambda: core.Run.get_context(allow_offline=False).experiment.workspace,
+                timeout,
+                what,
+            )
+        except AzureMLError:
+            raise
+        except Exception as err:
+            raise AzureMLError(explain_failure(err, what)) from err
     subscription, group, name, origin = resolve_workspace_ids(settings)
     choice = choose_auth(str(settings.get("auth") or "auto"), os.environ, has_terminal())
     core = import_sdk()
@@ -332,7 +342,12 @@ def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NO
     """
     text = f"{type(err).__name__}: {first_line(err)}"
     lowered = text.lower()
-    # Credentials first: "Azure CLI not found" is a credential problem, not a missing resource.
+    # Network first: its messages name hosts such as login.microsoftonline.com. Then credentials:
+    # "Azure CLI not found" is a credential problem, not a missing resource.
+    if isinstance(err, (ConnectionError, TimeoutError)) or any(
+        word in lowered for word in CONNECTION_WORDS
+    ):
+        return f"{what}: cannot reach Azure ({text}). Check the network connection and proxy"
     if any(word in lowered for word in CREDENTIAL_WORDS):
         return f"{what}: the credentials were refused or missing ({text}). {CREDENTIALS_HINT}"
     if any(word in lowered for word in NOT_FOUND_WORDS):
@@ -342,6 +357,15 @@ def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NO
     return f"{what} failed ({text})"
 
 
+CONNECTION_WORDS = (
+    "connectionerror",
+    "proxyerror",
+    "failed to establish a new connection",
+    "name resolution",
+    "failed to resolve",
+    "connection refused",
+    "max retries exceeded",
+)
 CREDENTIAL_WORDS = ("authentication", "credential", "aadsts", "unauthorized", "forbidden", "login")
 NOT_FOUND_WORDS = ("not found", "notfound", "could not be found", "cannot find", "does not exist")
 NETWORK_WORDS = ("connect", "resolve", "network", "timed out", "timeout", "unreachable")
@@ -352,5 +376,8 @@ CREDENTIALS_HINT = (
 
 
 def first_line(err: BaseException) -> str:
-    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    # azureml exceptions print "UserErrorException:" first and keep the words in .message.
+    message = getattr(err, "message", None)
+    text = message if isinstance(message, str) and message.strip() else str(err)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[0][:300] if lines else "no details"

@@ -1,0 +1,134 @@
+"""The job's AzureML Environment, from the app's `environment` settings.
+
+Three kinds: pip (AzureML builds an image from a requirements file), docker (an image with
+user-managed dependencies), registered (an environment that already exists in the workspace).
+pip and docker definitions are named by a hash of their content, so an unchanged definition
+maps to the same name and version and AzureML reuses the image it built before.
+"""
+
+import hashlib
+import json
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from ._errors import LauncherError
+
+KINDS = ("pip", "docker", "registered")
+# from_pip_requirements adds this placeholder; it would land in every job's environment.
+_SDK_PLACEHOLDER_VARS = ("EXAMPLE_ENV_VAR",)
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    kind: str
+    name: str
+    version: Optional[str]  # None for a registered environment: its latest version
+    definition: dict[str, Any] = field(default_factory=dict)  # what the hash covers
+    requirements_path: Optional[Path] = None  # pip only
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, **self.definition}
+
+    @property
+    def env_vars(self) -> dict[str, str]:
+        return dict(self.definition.get("env_vars", {}))
+
+
+def _content_version(definition: Mapping[str, Any]) -> str:
+    blob = json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def spec_from_settings(
+    settings: Optional[Mapping[str, Any]],
+    source_dir: Path,
+    app_name: str,
+    env_vars: Mapping[str, str],
+) -> EnvSpec:
+    if not settings:
+        raise LauncherError(
+            "no environment for the job: select one (in moonml: environment=pip|docker|"
+            "registered) or set hydra.launcher.environment={type: pip, requirements: "
+            "requirements.txt}"
+        )
+    kind = settings.get("type")
+    if kind not in KINDS:
+        raise LauncherError(
+            f"environment type {kind!r} is not one of {', '.join(KINDS)} "
+            "(set environment.type or hydra.launcher.environment.type)"
+        )
+    # Variables may come with the environment (environment.env_vars) and from the launcher.
+    merged = {**(settings.get("env_vars") or {}), **env_vars}
+    variables = {str(k): str(v) for k, v in sorted(merged.items())}
+    if kind == "registered":
+        name = settings.get("name")
+        if not name:
+            raise LauncherError("environment=registered needs environment.name=NAME")
+        version = settings.get("version")
+        return EnvSpec(
+            "registered", str(name), None if version is None else str(version), {"env_vars": variables}
+        )
+    if kind == "docker":
+        image = settings.get("image")
+        if not image:
+            raise LauncherError("environment=docker needs environment.image=REGISTRY/NAME:TAG")
+        definition = {"type": "docker", "image": str(image), "env_vars": variables}
+        return EnvSpec("docker", f"{app_name}-docker", _content_version(definition), definition)
+    requirements = Path(str(settings.get("requirements") or "requirements.txt"))
+    path = requirements if requirements.is_absolute() else source_dir / requirements
+    if not path.is_file():
+        raise LauncherError(f"environment=pip: requirements file {path} not found (environment.requirements)")
+    python = settings.get("python_version") or f"{sys.version_info.major}.{sys.version_info.minor}"
+    definition = {
+        "type": "pip",
+        "python_version": str(python),
+        "requirements": [
+            line.strip()
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ],
+        "env_vars": variables,
+    }
+    return EnvSpec("pip", f"{app_name}-pip", _content_version(definition), definition, path)
+
+
+def build(spec: EnvSpec) -> Any:
+    """The azureml.core Environment of a pip or docker spec (no network)."""
+    from azureml.core import Environment
+
+    if spec.kind == "pip":
+        # From the cleaned lines the version hash covers: the SDK would keep comment lines
+        # as pip "packages".
+        with tempfile.TemporaryDirectory() as folder:
+            cleaned = Path(folder) / "requirements.txt"
+            cleaned.write_text("\n".join(spec.definition["requirements"]) + "\n", encoding="utf-8")
+            env = Environment.from_pip_requirements(name=spec.name, file_path=str(cleaned))
+        env.python.conda_dependencies.set_python_version(spec.definition["python_version"])
+        for var in _SDK_PLACEHOLDER_VARS:
+            env.environment_variables.pop(var, None)
+    elif spec.kind == "docker":
+        env = Environment(name=spec.name)
+        env.docker.base_image = spec.definition["image"]
+        env.python.user_managed_dependencies = True
+    else:
+        raise ValueError("registered environments are fetched from the workspace: use fetch()")
+    env.version = spec.version
+    env.environment_variables.update(spec.definition["env_vars"])
+    return env
+
+
+def fetch(spec: EnvSpec, workspace: Any) -> Any:
+    """The registered environment, from the workspace (a network call: run under a deadline)."""
+    from azureml.core import Environment
+
+    return Environment.get(workspace, name=spec.name, version=spec.version)
+
+
+def serialise(env: Any) -> dict[str, Any]:
+    from azureml.core import Environment
+
+    return Environment._serialize_to_dict(env)

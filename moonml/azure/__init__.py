@@ -1,0 +1,59 @@
+"""moonml's AzureML features: workspace, MLflow tracking URI, datasets, registered models.
+
+The workspace, credential and deadline logic lives in the launcher's generic `workspace` module
+(shared with the Hydra launcher); this package turns its AzureMLError into moonml's MoonmlError,
+which the entry points print as one line. Nothing from azure is imported until a function here
+is called, so the base install (without the azure extra) never needs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hydra_plugins.hydra_azureml_launcher import workspace as _workspace
+
+from moonml.errors import MoonmlError
+
+if TYPE_CHECKING:
+    from azureml.core import Workspace
+
+T = TypeVar("T")
+INSTALL_HINT = _workspace.INSTALL_HINT
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """AzureMLError (already worded for the user) becomes MoonmlError at moonml's boundary."""
+    try:
+        yield
+    except _workspace.AzureMLError as err:
+        raise MoonmlError(str(err)) from err
+
+
+def connect(azureml_settings: Mapping[str, Any]) -> Workspace:
+    """The workspace of `cfg.azureml`, within its deadline."""
+    with user_errors():
+        return _workspace.connect(azureml_settings)
+
+
+def sdk_call(
+    fn: Callable[[], T],
+    azureml_settings: Mapping[str, Any],
+    what: str,
+    not_found: str = _workspace.WORKSPACE_NOT_FOUND,
+) -> T:
+    """fn() under the azureml.timeout_s deadline; any SDK failure becomes one MoonmlError line."""
+    with user_errors():
+        timeout = _workspace.deadline_of(azureml_settings)
+        try:
+            return _workspace.call_with_deadline(fn, timeout, what)
+        except _workspace.AzureMLError:
+            raise
+        except Exception as err:
+            raise _workspace.AzureMLError(_workspace.explain_failure(err, what, not_found)) from err
+
+
+def running_in_azureml_job() -> bool:
+    return _workspace.running_in_azureml_job()

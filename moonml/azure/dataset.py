@@ -1,0 +1,191 @@
+"""The moon dataset on AzureML: register a CSV folder, and get it back as a local folder.
+
+Inside an AzureML job the dataset arrives already mounted or downloaded, and AzureML says where
+in an environment variable, so no SDK call (and no azure import) is needed there:
+- SDK v2 command jobs: ``AZURE_ML_INPUT_<input name>``;
+- SDK v1 runs (``dataset.as_named_input(name).as_mount()``): ``<input name>`` itself, listed as
+  ``name:mount`` in ``AZUREML_DATASET_ENVIRONMENT_VARS`` (azureml-core reads the same variables
+  for ``Run.input_datasets``).
+moonml takes the input name to be the dataset name (``data.name``).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moonml.azure import INSTALL_HINT, connect, sdk_call
+from moonml.errors import MoonmlError
+
+
+@dataclass(frozen=True)
+class RegisteredDataset:
+    name: str
+    version: int
+    datastore_path: str  # <datastore name>/<folder>, where the files were uploaded
+
+
+def require_dataprep() -> None:
+    """AzureML file datasets need azureml-dataprep, which ships only for x86_64."""
+    try:
+        import azureml.dataprep  # noqa: F401
+    except ImportError as err:
+        raise MoonmlError(
+            f"AzureML datasets need azureml-dataprep, which is not importable here ({err}). It "
+            f"ships only for x86_64 machines (this one: {platform.machine() or 'unknown'}). "
+            f"On x86_64 install it with {INSTALL_HINT}; on other machines (e.g. Apple silicon) "
+            "run this on an x86_64 machine such as an AzureML compute instance"
+        ) from None
+
+
+def mounted_input(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The local path AzureML gave the job for input `name`, or None outside such a job."""
+    env = os.environ if env is None else env
+    if env.get(f"AZURE_ML_INPUT_{name}"):
+        return env[f"AZURE_ML_INPUT_{name}"]
+    declared = env.get("AZUREML_DATASET_ENVIRONMENT_VARS", "")
+    for pair in filter(None, declared.split(",")):
+        var, _, mode = pair.partition(":")
+        # "direct" mode passes a dataset id, not a path: that needs a download.
+        if var == name and mode.lower() in ("mount", "download") and env.get(var):
+            return env[var]
+    return None
+
+
+def check_upload_folder(path: str) -> Path:
+    """Refuse a folder that would register a dataset moonml cannot train on."""
+    from moonml.data.csv import read_checked
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise MoonmlError(f"--path {path}: no such folder (the folder with train.csv and test.csv)")
+    csvs = sorted(folder.rglob("*.csv"))
+    if not csvs:
+        raise MoonmlError(
+            f"--path {path}: no CSV files to upload (write some with "
+            "`python -m moonml.data generate --output DIR`)"
+        )
+    for csv in csvs:
+        read_checked(str(csv))
+    return folder
+
+
+def register_dataset(
+    azureml_settings: Mapping[str, Any], name: str, path: str, target: str
+) -> RegisteredDataset:
+    """Upload folder `path` to `target` on the default datastore; register it as file dataset `name`.
+
+    A new version is added when `name` exists. Versions of one name that share a target share
+    its files: a later upload overwrites them, so give each version its own --target to keep
+    older versions' data.
+    """
+    folder = check_upload_folder(path)
+    target = target.strip("/")
+    if not name or not target:
+        raise MoonmlError("--name and --target must not be empty")
+    require_dataprep()
+    workspace = connect(azureml_settings)
+    from azureml.core import Dataset
+
+    datastore = sdk_call(
+        workspace.get_default_datastore,
+        azureml_settings,
+        f"finding the default datastore of AzureML workspace {workspace.name!r}",
+    )
+    where = f"{datastore.name}/{target}"
+    sdk_call(
+        lambda: Dataset.File.upload_directory(
+            src_dir=str(folder), target=(datastore, target), overwrite=True, show_progress=False
+        ),
+        azureml_settings,
+        f"uploading {folder} to {where}",
+    )
+    # No validation call: the upload above has just written the files there.
+    dataset = Dataset.File.from_files(path=[(datastore, target)], validate=False)
+    registered = sdk_call(
+        lambda: dataset.register(workspace, name=name, create_new_version=True),
+        azureml_settings,
+        f"registering dataset {name!r} ({where}) in AzureML workspace {workspace.name!r}",
+    )
+    return RegisteredDataset(name=name, version=int(registered.version), datastore_path=where)
+
+
+def parse_version(version: str | int | None) -> int | str:
+    if version is None or str(version).lower() == "latest":
+        return "latest"
+    text = str(version)
+    if not text.isdigit() or int(text) < 1:
+        raise MoonmlError(f"data.version={version!r} is not a positive whole number or null")
+    return int(text)
+
+
+def dataset_folder(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Path:
+    """A local folder holding the registered dataset's files (mounted in a job, else downloaded)."""
+    name = data_cfg["name"]
+    mounted = mounted_input(name)
+    if mounted is not None:
+        folder = Path(mounted)
+        if not folder.is_dir():
+            raise MoonmlError(
+                f"AzureML input {name!r} points at {mounted}, which is not a folder; attach the "
+                "dataset as a folder input (uri_folder / as_mount())"
+            )
+        return folder
+    version = parse_version(data_cfg.get("version"))
+    require_dataprep()
+    workspace = connect(azureml_settings)
+    from azureml.core import Dataset
+
+    label = f"{name}:{version}"
+    dataset = sdk_call(
+        lambda: Dataset.get_by_name(workspace, name=name, version=version),
+        azureml_settings,
+        f"looking up dataset {label} in AzureML workspace {workspace.name!r}",
+        not_found=(
+            f"no dataset {label} is registered there; register it with "
+            f"`python -m moonml.data register --name {name} --path data`"
+        ),
+    )
+    # One folder per version: files left over from another version can never be mixed in.
+    target = Path(data_cfg["download_dir"]) / f"{name}_v{dataset.version}"
+    target.mkdir(parents=True, exist_ok=True)
+    sdk_call(
+        lambda: dataset.download(target_path=str(target), overwrite=True),
+        azureml_settings,
+        f"downloading dataset {label} to {target}",
+    )
+    return target
+
+
+def find_file(folder: Path, file_name: str, key: str) -> Path:
+    """folder/file_name, or the single file of that name below folder (datasets keep subfolders)."""
+    direct = folder / file_name
+    if direct.is_file():
+        return direct
+    matches = sorted(path for path in folder.rglob(file_name) if path.is_file())
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        found = sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+        raise MoonmlError(
+            f"the dataset in {folder} has no {file_name} (data.{key}); it holds: "
+            f"{', '.join(found[:10]) or 'no files'}"
+        )
+    raise MoonmlError(
+        f"the dataset in {folder} has several {file_name} files ({', '.join(map(str, matches))}); "
+        f"set data.{key} to a path relative to the dataset folder"
+    )
+
+
+def load_azureml_split(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Any:
+    """data=azureml: fetch the registered dataset, then read and validate it like data=moons."""
+    from moonml.data.csv import read_split
+
+    folder = dataset_folder(data_cfg, azureml_settings)
+    train = find_file(folder, data_cfg["train_file"], "train_file")
+    test = find_file(folder, data_cfg["test_file"], "test_file")
+    return read_split(str(train), str(test))

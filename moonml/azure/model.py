@@ -1,0 +1,52 @@
+"""Download a model from the AzureML workspace's model registry, as the tutorial's download_model.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from moonml.azure import connect, sdk_call
+from moonml.errors import MoonmlError
+
+
+def parse_version(version: str | int | None) -> int | None:
+    """None or "latest" means the newest version."""
+    if version is None or str(version).lower() == "latest":
+        return None
+    try:
+        number = int(str(version))
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise MoonmlError(f"model version {version!r} is not a positive whole number or 'latest'")
+    return number
+
+
+def download_model(
+    azureml_settings: Mapping[str, Any], name: str, version: str | int | None, output_dir: str
+) -> Path:
+    """Download NAME:VERSION into output_dir and return the downloaded model's path.
+
+    azureml.core.Model covers models registered by MLflow and by Model.register alike, where
+    MLflow's models:/ download knows only the former.
+    """
+    number = parse_version(version)
+    label = f"{name}:{number if number is not None else 'latest'}"
+    workspace = connect(azureml_settings)  # first: it explains a missing azure extra
+    from azureml.core import Model
+
+    model = sdk_call(
+        lambda: Model(workspace, name=name, version=number),
+        azureml_settings,
+        f"looking up model {label} in AzureML workspace {workspace.name!r}",
+        not_found=f"no model {label} is registered there (see the workspace's Models page)",
+    )
+    target = Path(output_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    path = sdk_call(
+        lambda: model.download(target_dir=str(target), exist_ok=True),
+        azureml_settings,
+        f"downloading model {name}:{model.version} to {target}",
+    )
+    return Path(path)

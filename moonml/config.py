@@ -1,0 +1,20 @@
+"""Compose moonml's config outside `python -m moonml` (the CLIs and tests use this)."""
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from moonml.errors import MoonmlError
+from moonml.schema import CONFIG_DIR, register_schemas
+
+
+def compose_config(overrides: list[str] | None = None) -> DictConfig:
+    """The config `python -m moonml` would run with these overrides (hydra node included)."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_schemas()
+    try:
+        with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+            return compose("config", overrides=overrides or [], return_hydra_config=False)
+    except (HydraException, OmegaConfBaseException) as err:
+        raise MoonmlError(f"bad override: {err}") from None

@@ -1,0 +1,1 @@
+"""Registered models: fetching them back from the tracking backend's registry."""

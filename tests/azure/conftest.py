@@ -1,0 +1,145 @@
+"""Fixtures for the AzureML tests: no Azure account is reachable, so everything stops at the SDK
+boundary: real azureml-core objects built offline, a local port that never answers, and
+environments scrubbed of any real credentials."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "data"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+
+# Anything that could make a test pick real credentials, a real workspace or a real job context.
+AZURE_ENV_PREFIXES = ("AZURE_", "AZUREML_", "MSI_", "IDENTITY_", "MLFLOW_")
+PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "NO_PROXY", "no_proxy")
+
+
+def scrubbed_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(AZURE_ENV_PREFIXES) and key not in PROXY_VARS
+    }
+    env.pop("HYDRA_FULL_ERROR", None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith(AZURE_ENV_PREFIXES) or key in PROXY_VARS:
+            monkeypatch.delenv(key)
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    # A config.json in a parent of the checkout must not leak into the discovery tests.
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A 127.0.0.1 port that accepts connections and never sends a byte: a dropping network."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(timeout=2)
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A 127.0.0.1 port nobody listens on: connections are refused at once."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.fixture
+def offline_workspace():
+    """A real azureml-core Workspace built without any service call."""
+    from azureml.core import Workspace
+    from azureml.core.authentication import ServicePrincipalAuthentication
+
+    auth = ServicePrincipalAuthentication("tenant", "client", "secret", cloud="AzureCloud")
+    return Workspace(SUBSCRIPTION, "moon-rg", "moon-ws", auth=auth, _disable_service_check=True)
+
+
+@pytest.fixture
+def offline_datastore(offline_workspace):
+    """The workspace's default blob datastore, as the service would describe it."""
+    from azureml.data.azure_storage_datastore import AzureBlobDatastore
+
+    return AzureBlobDatastore(
+        offline_workspace, "workspaceblobstore", "azureml-blobstore-1234", "moonstorage"
+    )
+
+
+@pytest.fixture
+def block_imports(tmp_path: Path):
+    """Make a directory whose sitecustomize makes the given packages fail to import, as on a
+    machine where they are not installed; returns the PYTHONPATH value for a subprocess."""
+
+    def make(*prefixes: str) -> str:
+        shim = tmp_path / "shim"
+        shim.mkdir(exist_ok=True)
+        (shim / "sitecustomize.py").write_text(
+            textwrap.dedent(
+                f"""
+                import sys
+                BLOCKED = {prefixes!r}
+
+                class Blocker:
+                    def find_spec(self, name, path=None, target=None):
+                        if any(name == p or name.startswith(p + ".") for p in BLOCKED):
+                            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+                        return None
+
+                sys.meta_path.insert(0, Blocker())
+                """
+            )
+        )
+        return str(shim)
+
+    return make
+
+
+def run_python(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        stdin=subprocess.DEVNULL,  # no terminal attached, as in CI or a scheduler
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

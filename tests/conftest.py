@@ -1,0 +1,87 @@
+"""Shared fixtures: subprocess runs of moonml, temporary MLflow stores, a real mlflow server."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TRAIN_CSV = REPO / "data" / "train.csv"
+TEST_CSV = REPO / "data" / "test.csv"
+# A small grid keeps end-to-end runs quick; the default grid runs in the benchmark and test_e2e.
+SMALL_GRID = ["model.grid.n_estimators=[10]", "model.grid.criterion=[gini]", "model.grid.max_depth=[5]"]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The caller's environment minus anything that would point moonml at another store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "AZUREML_"))}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return env | extra
+
+
+def run_moonml(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, module: str = "moonml", timeout: int = 240
+) -> subprocess.CompletedProcess:
+    """`python -m moonml ARGS` as a user would type it, in `cwd`."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=cwd,
+        env=env or clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def data_args(train: Path = TRAIN_CSV, test: Path = TEST_CSV) -> list[str]:
+    return [f"data.train_path={train}", f"data.test_path={test}"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` on 127.0.0.1 and a free port, stopped after the session."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
+    server = subprocess.Popen(
+        [
+            mlflow_cli, "server",
+            "--backend-store-uri", f"sqlite:///{root / 'server.db'}",
+            "--artifacts-destination", str(root / "artifacts"),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        ],
+        cwd=root,
+        env=clean_env(),
+        stdout=open(root / "server.log", "w"),  # noqa: SIM115 - lives as long as the server
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()}")
+            time.sleep(0.5)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()

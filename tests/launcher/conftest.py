@@ -1,0 +1,70 @@
+"""Shared helpers for the launcher tests: the project copies and apps they ship."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+EXAMPLE_APP = HERE / "example_app"
+SUITE_APP = HERE / "suite_app"
+
+
+def run(
+    argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    """Run a Python command as a user would (a fresh process), output captured."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def tinyapp(tmp_path: Path) -> Path:
+    """A copy of the example app, with files that must never ship planted around it."""
+    project = tmp_path / "tinyproject"
+    shutil.copytree(EXAMPLE_APP, project, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / ".env").write_text("SECRET=1\n")
+    (project / "tinyapp" / "config.json").write_text('{"subscription_id": "x"}')
+    (project / "notes.tmp").write_text("ignored by .amlignore\n")
+    (project / ".amlignore").write_text("*.tmp\n")
+    return project
+
+
+@pytest.fixture
+def moonml_copy(tmp_path: Path) -> Path:
+    """The moonml project as the launcher would ship it, plus planted secrets and state."""
+    project = tmp_path / "project"
+    for name in ("moonml", "conf", "data"):
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("requirements.txt", "pyproject.toml", ".amlignore"):
+        shutil.copy2(REPO / name, project / name)
+    (project / "config.json").write_text('{"subscription_id": "top"}')
+    (project / "conf" / "nested").mkdir()
+    (project / "conf" / "nested" / "config.json").write_text('{"subscription_id": "nested"}')
+    (project / ".env").write_text("AZURE_CLIENT_SECRET=hunter2\n")
+    (project / "keys").mkdir()
+    (project / "keys" / "client.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (project / "mlflow.db").write_bytes(b"SQLite format 3\x00")
+    (project / "mlruns" / "0").mkdir(parents=True)
+    (project / "mlruns" / "0" / "meta.yaml").write_text("x: 1\n")
+    (project / "outputs").mkdir()
+    (project / "outputs" / "old.txt").write_text("old run\n")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_x.py").write_text("def test(): pass\n")
+    (project / ".git").mkdir()
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    return project

@@ -1,0 +1,1 @@
+"""A tiny Hydra app that is not moonml: the launcher must ship it just the same."""

@@ -1,0 +1,62 @@
+"""Which overrides a shipped job replays, and how they are quoted."""
+
+import shlex
+
+import pytest
+from hydra_plugins.hydra_azureml_launcher._command import (
+    check_entry_shipped,
+    hydra_value,
+    is_replayed_hydra_override,
+)
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+
+@pytest.mark.parametrize(
+    "override, replayed",
+    [
+        ("hydra/launcher=azureml", False),
+        ("hydra.launcher.wait=true", False),
+        ("+hydra.launcher.env_vars.A=1", False),
+        ("hydra/sweeper=optuna", False),
+        ("hydra.sweeper.n_trials=5", False),
+        ("hydra.sweep.dir=/x", False),
+        ("hydra.run.dir=/x", False),
+        ("hydra.mode=MULTIRUN", False),
+        ("hydra.job.num=3", False),
+        ("hydra.job.name=custom", True),
+        ("hydra.job.chdir=True", True),
+        ("hydra/job_logging=disabled", True),
+        ("hydra.verbose=true", True),
+        ("hydra.job.env_set.A=1", True),
+    ],
+)
+def test_replayed_hydra_overrides(override: str, replayed: bool) -> None:
+    assert is_replayed_hydra_override(override) is replayed
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("outputs", "outputs"),
+        ("/tmp/multirun/2026-11-26/04-30-00/0", "/tmp/multirun/2026-11-26/04-30-00/0"),
+        ("/tmp/hydra_cfg/a=1,b=2", "'/tmp/hydra_cfg/a=1,b=2'"),
+        ("/tmp/it's here", "'/tmp/it\\'s here'"),
+    ],
+)
+def test_hydra_value_quoting(value: str, expected: str) -> None:
+    assert hydra_value(value) == expected
+
+
+def test_shell_quoting_keeps_each_override_one_argument() -> None:
+    argv = ["python", "-m", "app", "model.grid.max_depth=[2,null]", "name='a b'", "x=$HOME"]
+    assert shlex.split(shlex.join(argv)) == argv
+
+
+def test_entry_must_be_in_the_snapshot() -> None:
+    check_entry_shipped(["python", "-m", "pkg"], {"pkg/__main__.py", "conf/c.yaml"})
+    check_entry_shipped(["python", "-m", "mod"], {"mod.py"})
+    check_entry_shipped(["python", "app.py"], {"app.py"})
+    with pytest.raises(LauncherError, match="does not contain 'pkg'"):
+        check_entry_shipped(["python", "-m", "pkg.sub"], {"other/x.py"})
+    with pytest.raises(LauncherError, match=r"does not contain app\.py"):
+        check_entry_shipped(["python", "app.py"], {"pkg/app.py"})

@@ -1,0 +1,185 @@
+"""Dry runs of moonml for every compute x environment: the real azureml-core objects, offline."""
+
+import json
+import re
+import shlex
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azureml.core import Environment, RunConfiguration, ScriptRunConfig
+from hydra.core.utils import JobStatus
+
+from moonml.schema import CONFIG_DIR, register_schemas
+
+NEVER_SHIPPED = [
+    "config.json",
+    "conf/nested/config.json",
+    ".env",
+    "keys/client.pem",
+    "mlflow.db",
+    "mlruns/0/meta.yaml",
+    "outputs/old.txt",
+    "tests/test_x.py",  # by the project's .amlignore
+    ".git/HEAD",
+]
+ENVIRONMENTS = [
+    ("pip", []),
+    ("docker", ["environment.image=myacr.azurecr.io/moonml:1.0"]),
+    ("registered", ["environment.name=moonml-env", "environment.version=3"]),
+]
+
+
+@contextmanager
+def dry_run(runner: Any, project: Path, sweep_dir: Path, overrides: list[str]) -> Iterator[list[Any]]:
+    """The sweep's JobReturns; Hydra's runner deletes the sweep dir when the block ends."""
+    register_schemas()
+    sweep = runner(
+        calling_file=None,
+        calling_module="moonml",
+        task_function=None,
+        config_path=CONFIG_DIR,
+        config_name="config",
+        overrides=[
+            "hydra/launcher=azureml",
+            "hydra.launcher.dry_run=true",
+            f"hydra.launcher.source_dir={project}",
+            "hydra.launcher.command='python -m moonml'",
+            "tracking=none",
+            *overrides,
+        ],
+        temp_dir=sweep_dir,
+    )
+    with sweep:
+        assert sweep.returns is not None
+        yield list(sweep.returns[0])
+
+
+@pytest.mark.parametrize("environment, env_overrides", ENVIRONMENTS)
+def test_every_compute_and_environment(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    environment: str,
+    env_overrides: list[str],
+) -> None:
+    with dry_run(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        [
+            "compute=cpu-cluster,gpu-cluster",
+            f"environment={environment}",
+            *env_overrides,
+            "model.grid.max_depth=[2,null]",
+        ],
+    ) as returns:
+        computes = [o for r in returns for o in r.overrides if o.startswith("compute=")]
+        assert computes == ["compute=cpu-cluster", "compute=gpu-cluster"]
+        versions = set()
+        for idx, (ret, target) in enumerate(zip(returns, ["cpu-cluster", "gpu-cluster"], strict=True)):
+            assert ret.status == JobStatus.COMPLETED
+            src = ret.return_value["script_run_config"]
+            assert isinstance(src, ScriptRunConfig)
+            assert src.run_config.target == target
+            argv = shlex.split(src.command)
+            assert argv[:4] == ["python", "-m", "moonml", "--config-name=config"]
+            assert argv[4:-3] == ret.overrides
+            assert "model.grid.max_depth=[2,null]" in argv  # one argument, quoted for the shell
+            assert argv[-3:] == ["hydra.mode=RUN", "hydra/launcher=basic", "hydra.run.dir=outputs"]
+            assert not any(a.startswith(("hydra.sweep", "hydra.launcher", "hydra.job.num")) for a in argv)
+
+            out = Path(ret.return_value["dry_run_dir"])
+            assert out == tmp_path / "sweep" / str(idx) / "azureml"
+            assert (out / "command.txt").read_text().strip() == src.command
+            saved = RunConfiguration.load(path=str(out), name="run_config.yml")
+            assert saved.target == target
+            assert saved.command == src.command
+            summary = json.loads((out / "script_run_config.json").read_text())
+            assert summary["experiment"] == "moonml"  # tracking=none: the app's name
+            assert summary["tags"]["hydra_overrides"] == " ".join(ret.overrides)
+            assert summary["tags"]["app"] == "moonml"
+
+            env = src.run_config.environment if environment != "registered" else None
+            env_doc = json.loads((out / "environment.json").read_text())
+            if environment == "pip":
+                assert isinstance(env, Environment)
+                assert env.name == "moonml-pip" and re.fullmatch(r"[0-9a-f]{16}", env.version)
+                assert env.environment_variables == {"PYTHONPATH": "launchers"}  # no SDK placeholder
+                assert not env.python.user_managed_dependencies
+                conda = env.python.conda_dependencies
+                py = f"{sys.version_info.major}.{sys.version_info.minor}"
+                assert f"python={py}" in list(conda.conda_packages)
+                pins = (moonml_copy / "requirements.txt").read_text().splitlines()
+                assert list(conda.pip_packages) == [p for p in pins if p and not p.startswith("#")]
+                assert env_doc["name"] == "moonml-pip" and env_doc["version"] == env.version
+                versions.add(env.version)
+            elif environment == "docker":
+                assert isinstance(env, Environment)
+                assert env.docker.base_image == "myacr.azurecr.io/moonml:1.0"
+                assert env.python.user_managed_dependencies
+                assert env.environment_variables == {"PYTHONPATH": "launchers"}
+                assert env_doc["docker"]["baseImage"] == "myacr.azurecr.io/moonml:1.0"
+                versions.add(env.version)
+            else:
+                assert env is None  # fetched from the workspace at submit time, never offline
+                assert src.run_config.environment_variables == {"PYTHONPATH": "launchers"}
+                assert env_doc == {
+                    "registered": True,
+                    "name": "moonml-env",
+                    "version": "3",
+                    "env_vars": {"PYTHONPATH": "launchers"},
+                }
+
+            snapshot = Path(src.source_directory)
+            shipped = {p.relative_to(snapshot).as_posix() for p in snapshot.rglob("*") if p.is_file()}
+            for needed in ["moonml/__main__.py", "conf/config.yaml", "requirements.txt", "data/train.csv"]:
+                assert needed in shipped
+            for path in NEVER_SHIPPED:
+                assert (moonml_copy / path).exists()  # planted, and still not shipped:
+                assert path not in shipped
+            listed = [line.split("\t")[1] for line in (out / "snapshot_files.tsv").read_text().splitlines()]
+            assert sorted(listed) == sorted(shipped)
+        if environment != "registered":
+            assert len(versions) == 1  # identical definitions: one name and version, one image
+        printed = capsys.readouterr().out
+        assert printed.count("[azureml dry run] job #") == 2
+        assert str(tmp_path / "sweep" / "1" / "azureml") in printed
+
+
+def test_environment_version_follows_content(tmp_path: Path) -> None:
+    from hydra_plugins.hydra_azureml_launcher._environment import spec_from_settings
+
+    (tmp_path / "requirements.txt").write_text("# pins\nhydra-core==1.3.8\n")
+    pip = {"type": "pip", "requirements": "requirements.txt", "python_version": "3.11"}
+    first = spec_from_settings(pip, tmp_path, "app", {})
+    (tmp_path / "requirements.txt").write_text("hydra-core==1.3.8\n# a comment changes nothing\n")
+    assert spec_from_settings(pip, tmp_path, "app", {}).version == first.version
+    (tmp_path / "requirements.txt").write_text("hydra-core==1.3.7\n")
+    assert spec_from_settings(pip, tmp_path, "app", {}).version != first.version
+    assert spec_from_settings({**pip, "python_version": "3.12"}, tmp_path, "app", {}).version != first.version
+    docker = {"type": "docker", "image": "r/i:1"}
+    assert (
+        spec_from_settings(docker, tmp_path, "app", {}).version
+        != spec_from_settings({**docker, "image": "r/i:2"}, tmp_path, "app", {}).version
+    )
+
+
+def test_no_target_names_the_valid_compute_choices(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
+) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    with (
+        pytest.raises(LauncherError) as err,
+        dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "sweep", ["compute=local"]),
+    ):
+        pass
+    message = str(err.value)
+    assert "compute=local has no AzureML compute target" in message
+    assert "choose one of: compute=cpu-cluster, compute=gpu-cluster" in message
+    assert not (tmp_path / "sweep" / "azureml_snapshot").exists()  # nothing written or shipped

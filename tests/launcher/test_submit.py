@@ -1,0 +1,277 @@
+"""Submission and waiting, with a test double only at the Workspace / Experiment / Run boundary.
+
+Everything on this side of the SDK is real: the composed jobs, the ScriptRunConfig and
+Environment objects, the snapshot, call_with_deadline, the status loop.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from azureml.core import Environment, ScriptRunConfig
+from hydra.core.plugins import Plugins
+from hydra.core.utils import JobStatus
+from hydra_plugins.hydra_azureml_launcher import _core, _submit, workspace
+
+from moonml.schema import CONFIG_DIR, register_schemas
+
+
+class FakeWorkspace:
+    name = "ws"
+
+
+class FakeRun:
+    def __init__(self, run_id: str, statuses: list[str], log: list[tuple[str, str]], spec: dict) -> None:
+        self.id = run_id
+        self._statuses = list(statuses)
+        self._log = log
+        self._spec = spec
+        self.display_name: str | None = None
+
+    def get_status(self) -> str:
+        status = self._statuses.pop(0) if len(self._statuses) > 1 else self._statuses[0]
+        self._log.append((self.id, status))
+        return status
+
+    def get_portal_url(self) -> str:
+        return f"https://ml.azure.com/runs/{self.id}?wsid=/subscriptions/s/ws"
+
+    def get_metrics(self) -> dict[str, float]:
+        return self._spec.get("metrics", {})
+
+    def get_details(self) -> dict[str, Any]:
+        return {"status": "Failed", "error": {"error": {"message": self._spec["error"]}}}
+
+
+class FakeExperiment:
+    """Experiment(workspace=, name=) -> .submit(config, tags=) -> Run, recording each call."""
+
+    submitted: ClassVar[list[dict[str, Any]]] = []
+    plans: ClassVar[list[dict[str, Any]]] = []
+    status_log: ClassVar[list[tuple[str, str]]] = []
+
+    def __init__(self, workspace: Any, name: str) -> None:
+        assert isinstance(workspace, FakeWorkspace)
+        # Experiment() gets or creates the experiment in the cloud: it must run under a deadline.
+        assert threading.current_thread().name.startswith("azureml: opening experiment")
+        self.name = name
+
+    def submit(self, config: Any, tags: dict[str, str]) -> FakeRun:
+        index = len(FakeExperiment.submitted)
+        source = Path(config.source_directory)
+        FakeExperiment.submitted.append(
+            {
+                "experiment": self.name,
+                "config": config,
+                "tags": tags,
+                # The SDK uploads the directory during submit(): record what it would upload.
+                "files": {p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()},
+                "thread": threading.current_thread().name,
+            }
+        )
+        plan = FakeExperiment.plans[index]
+        run = FakeRun(f"run_{index}", plan["statuses"], FakeExperiment.status_log, plan)
+        FakeExperiment.submitted[-1]["run"] = run
+        return run
+
+
+@pytest.fixture
+def sdk(monkeypatch: pytest.MonkeyPatch) -> type[FakeExperiment]:
+    # Hydra's plugin scan re-executes the modules under hydra_plugins: let it happen first, so
+    # that it does not undo the patches below.
+    Plugins.instance()
+    FakeExperiment.submitted = []
+    FakeExperiment.plans = []
+    FakeExperiment.status_log = []
+    connected: list[dict[str, Any]] = []
+
+    def connect(settings: Any) -> FakeWorkspace:
+        connected.append(dict(settings))
+        return FakeWorkspace()
+
+    monkeypatch.setattr(workspace, "connect", connect)
+    monkeypatch.setattr(_submit, "Experiment", FakeExperiment)
+    FakeExperiment.connected = connected  # type: ignore[attr-defined]
+    return FakeExperiment
+
+
+@contextmanager
+def launched(
+    runner: Any, project: Path, tmp_path: Path, overrides: list[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[Any]]:
+    """Run a moonml sweep through the launcher; yield the JobReturns the launcher produced."""
+    register_schemas()
+    returned: list[Any] = []
+    real_launch = _core.launch
+
+    def spy(*args: Any) -> Any:  # records the launcher's real results (a failed job raises later)
+        results = real_launch(*args)
+        returned.extend(results)
+        return results
+
+    monkeypatch.setattr(_core, "launch", spy)
+    sweep = runner(
+        calling_file=None,
+        calling_module="moonml",
+        task_function=None,
+        config_path=CONFIG_DIR,
+        config_name="config",
+        overrides=[
+            "hydra/launcher=azureml",
+            f"hydra.launcher.source_dir={project}",
+            "hydra.launcher.command='python -m moonml'",
+            "hydra.launcher.poll_interval_s=0.01",
+            "tracking=none",
+            *overrides,
+        ],
+        temp_dir=tmp_path / "sweep",
+    )
+    try:
+        with sweep:
+            pass
+    finally:
+        yield returned
+
+
+def test_submit_without_waiting(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sdk.plans = [{"statuses": ["Queued"]}] * 3
+    with launched(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path,
+        ["compute=cpu-cluster", "seed=1,2,3", "azureml.timeout_s=5"],
+        monkeypatch,
+    ) as returns:
+        pass
+    assert len(sdk.submitted) == 3
+    assert sdk.connected[0]["timeout_s"] == 5  # the app's azureml settings reach connect()
+    for idx, (sub, ret) in enumerate(zip(sdk.submitted, returns, strict=True)):
+        config = sub["config"]
+        assert isinstance(config, ScriptRunConfig)
+        assert config.run_config.target == "cpu-cluster"
+        assert f"seed={idx + 1}" in config.command.split()
+        assert isinstance(config.run_config.environment, Environment)
+        assert config.run_config.environment.name == "moonml-pip"
+        assert sub["experiment"] == "moonml"
+        assert sub["tags"]["app"] == "moonml" and sub["tags"]["app_version"]
+        assert f"seed={idx + 1}" in sub["tags"]["hydra_overrides"]
+        assert sub["run"].display_name == f"moonml #{idx} {sub['tags']['hydra_overrides']}"
+        assert "moonml/train.py" in sub["files"] and ".env" not in sub["files"]
+        assert "conf/nested/config.json" not in sub["files"]
+        # Each SDK call ran under call_with_deadline, in its own named thread.
+        assert sub["thread"].startswith("azureml: submitting job #")
+        assert ret.status == JobStatus.COMPLETED
+        assert ret.return_value == {
+            "run_id": f"run_{idx}",
+            "url": f"https://ml.azure.com/runs/run_{idx}?wsid=/subscriptions/s/ws",
+        }
+    out = capsys.readouterr().out
+    for idx in range(3):
+        assert f"job #{idx} submitted as run_{idx} on cpu-cluster: https://ml.azure.com/runs/run_{idx}" in out
+    assert sdk.status_log == []  # wait=false: no polling
+
+
+def test_wait_concurrently_map_failures_return_metrics(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sdk.plans = [
+        {"statuses": ["Queued", "Running", "Running", "Completed"], "metrics": {"accuracy": 0.97}},
+        {"statuses": ["Running", "Failed"], "error": "ModuleNotFoundError: No module named 'x'"},
+        {"statuses": ["Queued"] * 5 + ["Running", "Completed"], "metrics": {"accuracy": 0.95}},
+    ]
+    with (
+        pytest.raises(_submit.AzureMLRunFailed, match="run_1"),
+        launched(
+            hydra_sweep_runner,
+            moonml_copy,
+            tmp_path,
+            ["compute=gpu-cluster", "seed=1,2,3", "hydra.launcher.wait=true"],
+            monkeypatch,
+        ) as returns,
+    ):
+        pass
+    assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED]
+    assert returns[0].return_value == {"accuracy": 0.97}
+    assert returns[2].return_value == {"accuracy": 0.95}
+    failure = str(returns[1]._return_value)
+    assert "Failed" in failure and "No module named 'x'" in failure
+    assert "https://ml.azure.com/runs/run_1" in failure  # where the logs are
+
+    log = sdk.status_log
+    # Concurrent: one loop polls every run in turn, so the failure is seen on the 2nd round,
+    # long before run_2 ends, and run_2 is still polled to its end after it.
+    assert log[:3] == [("run_0", "Queued"), ("run_1", "Running"), ("run_2", "Queued")]
+    failed_at = log.index(("run_1", "Failed"))
+    assert failed_at < 6
+    assert ("run_2", "Completed") in log[failed_at:]
+    assert sum(1 for run_id, _ in log if run_id == "run_1") == 2  # not polled after it ended
+    out = capsys.readouterr().out
+    # Status changes printed once each, not every poll.
+    assert out.count("job #2 run_2: Queued") == 1
+    for line in [
+        "job #0 run_0: Running",
+        "job #0 run_0: Completed",
+        "job #1 run_1: Failed",
+        "job #2 run_2: Completed",
+    ]:
+        assert line in out
+
+
+def test_registered_environment_fetched_at_submit(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fetched: list[tuple[Any, str, Any]] = []
+
+    def get(workspace: Any, name: str, version: Any = None) -> Environment:  # workspace boundary
+        fetched.append((workspace, name, version))
+        return Environment(name=name)
+
+    monkeypatch.setattr(Environment, "get", staticmethod(get))
+    sdk.plans = [{"statuses": ["Queued"]}]
+    with launched(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path,
+        ["compute=cpu-cluster", "environment=registered", "environment.name=team-env"],
+        monkeypatch,
+    ) as returns:
+        pass
+    assert len(returns) == 1 and returns[0].status == JobStatus.COMPLETED
+    assert [(type(w), n, v) for w, n, v in fetched] == [(FakeWorkspace, "team-env", None)]
+    assert sdk.submitted[0]["config"].run_config.environment.name == "team-env"
+
+
+def test_unreachable_workspace_is_one_clear_message(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    def connect(settings: Any) -> Any:
+        raise workspace.AzureMLError("connecting to AzureML workspace 'w': no answer within 5 s")
+
+    Plugins.instance()
+    monkeypatch.setattr(workspace, "connect", connect)
+    with (
+        pytest.raises(LauncherError, match="no answer within 5 s"),
+        launched(hydra_sweep_runner, moonml_copy, tmp_path, ["compute=cpu-cluster"], monkeypatch),
+    ):
+        pass
