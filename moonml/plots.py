@@ -10,9 +10,7 @@ from moonml.data import FEATURES, LABEL
 
 # Blue and orange stay distinct for the common colour-vision deficiencies.
 CLASS_COLOURS = {0: "#1f77b4", 1: "#ff7f0e"}
-PROBABILITY_MAP = LinearSegmentedColormap.from_list(
-    "moonml", [CLASS_COLOURS[0], "#f7f7f7", CLASS_COLOURS[1]]
-)
+PROBABILITY_MAP = LinearSegmentedColormap.from_list("moonml", [CLASS_COLOURS[0], "#f7f7f7", CLASS_COLOURS[1]])
 MAX_POINTS = 2000  # per data set drawn
 GRID_STEPS = 200  # probability mesh resolution per axis
 
@@ -42,15 +40,23 @@ def decision_boundary_figure(
 
     figure = Figure(figsize=(8, 6.5), layout="constrained")
     axes = figure.add_subplot()
-    shading = axes.contourf(mesh1, mesh2, probability, levels=np.linspace(0, 1, 11),
-                            cmap=PROBABILITY_MAP, alpha=0.45)
+    shading = axes.contourf(
+        mesh1, mesh2, probability, levels=np.linspace(0, 1, 11), cmap=PROBABILITY_MAP, alpha=0.45
+    )
     axes.contour(mesh1, mesh2, probability, levels=[0.5], colors="black", linewidths=1.2)
     figure.colorbar(shading, ax=axes, label="predicted P(y=1)")
     _scatter_classes(axes, train, "train", s=14, alpha=0.8, edgecolors="white", linewidths=0.4)
     _scatter_classes(axes, test, "test", s=42, marker="^", edgecolors="black", linewidths=0.6)
     wrong = test[model.predict(test[FEATURES]) != test[LABEL]]
-    axes.scatter(wrong["x1"], wrong["x2"], s=150, facecolors="none", edgecolors="crimson",
-                 linewidths=1.8, label=f"misclassified test ({len(wrong)})")
+    axes.scatter(
+        wrong["x1"],
+        wrong["x2"],
+        s=150,
+        facecolors="none",
+        edgecolors="crimson",
+        linewidths=1.8,
+        label=f"misclassified test ({len(wrong)})",
+    )
     axes.set(xlabel="x1", ylabel="x2", title="Decision boundary (black line: P(y=1) = 0.5)")
     axes.legend(loc="lower left", fontsize="small", framealpha=0.9)
     return figure

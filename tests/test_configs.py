@@ -21,9 +21,7 @@ GROUPS = ["data", "model", "tracking", "compute", "environment"]
 
 def all_options() -> list[tuple[str, str]]:
     return [
-        (group, path.stem)
-        for group in GROUPS
-        for path in sorted((Path(CONFIG_DIR) / group).glob("*.yaml"))
+        (group, path.stem) for group in GROUPS for path in sorted((Path(CONFIG_DIR) / group).glob("*.yaml"))
     ]
 
 
@@ -54,7 +52,11 @@ def test_defaults_match_the_tutorial() -> None:
 
 def test_grid_is_overridden_and_extended_from_the_command_line() -> None:
     cfg = compose_config(
-        ["model.grid.n_estimators=[10,50]", "model.grid.max_depth=[3,null]", "+model.grid.min_samples_leaf=[1,5]"]
+        [
+            "model.grid.n_estimators=[10,50]",
+            "model.grid.max_depth=[3,null]",
+            "+model.grid.min_samples_leaf=[1,5]",
+        ]
     )
     assert OmegaConf.to_container(cfg.model.grid) == {
         "n_estimators": [10, 50],
@@ -90,7 +92,10 @@ def test_bad_override_on_the_command_line_exits_non_zero(tmp_path: Path) -> None
 
 def test_bad_grid_axis_is_reported_with_every_other_problem(tmp_path: Path) -> None:
     result = run_moonml(
-        "+model.grid.min_sample_leaf=[1]", "model.cv=1", "model.scoring=acuracy", "tracking=none",
+        "+model.grid.min_sample_leaf=[1]",
+        "model.cv=1",
+        "model.scoring=acuracy",
+        "tracking=none",
         cwd=tmp_path,
     )
     assert result.returncode == 1
@@ -112,10 +117,16 @@ def test_help_and_cfg_import_no_heavy_library(args: list[str], tmp_path: Path) -
 
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "moonml", *args],
-        cwd=tmp_path, env=clean_env(), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines() if "|" in line
+    }
     assert "hydra" in imported  # the check sees imports at all
     assert not imported & {"mlflow", "sklearn", "matplotlib", "azureml", "azure"}
 

@@ -86,4 +86,3 @@ def test_full_error_shows_the_traceback_when_asked(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "MoonmlError" in result.stderr
-

@@ -16,26 +16,39 @@ def finished_runs(workdir: Path) -> list:
     return client.search_runs([experiment.experiment_id])
 
 
-@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=3"]],
-                         ids=["sequential", "parallel"])
+@pytest.mark.parametrize(
+    "launcher", [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=3"]], ids=["sequential", "parallel"]
+)
 def test_seed_sweep_tracks_one_run_per_job(launcher: list[str], tmp_path: Path) -> None:
     # The store is fresh: the callback must create it once before parallel jobs race on it.
     result = run_moonml(
-        "-m", *data_args(), *SMALL_GRID, "seed=1,2,3", "tracking.register_model=null", *launcher,
+        "-m",
+        *data_args(),
+        *SMALL_GRID,
+        "seed=1,2,3",
+        "tracking.register_model=null",
+        *launcher,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     runs = finished_runs(tmp_path)
     assert len(runs) == 3
     assert {run.info.status for run in runs} == {"FINISHED"}
-    seeds = sorted(item for run in runs for item in run.data.tags["moonml.overrides"].split() if "seed=" in item)
+    seeds = sorted(
+        item for run in runs for item in run.data.tags["moonml.overrides"].split() if "seed=" in item
+    )
     assert seeds == ["seed=1", "seed=2", "seed=3"]
 
 
 def test_grid_variant_sweep(tmp_path: Path) -> None:
     result = run_moonml(
-        "-m", *data_args(), "model.grid.n_estimators=[10]", "model.grid.criterion=[gini]",
-        "model.grid.max_depth=[2,5],[10,null]", "tracking.register_model=null", cwd=tmp_path,
+        "-m",
+        *data_args(),
+        "model.grid.n_estimators=[10]",
+        "model.grid.criterion=[gini]",
+        "model.grid.max_depth=[2,5],[10,null]",
+        "tracking.register_model=null",
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     searched = sorted(run.data.params["gridsearch/max_depth"] for run in finished_runs(tmp_path))

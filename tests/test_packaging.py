@@ -1,7 +1,6 @@
 """requirements.txt (the shipped job's environment) stays inside what pyproject.toml declares."""
 
 import tomllib
-
 from packaging.requirements import Requirement
 
 from tests.conftest import REPO

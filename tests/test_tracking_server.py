@@ -14,7 +14,10 @@ pytestmark = pytest.mark.slow
 
 def test_run_and_registered_model_land_on_the_server(mlflow_server: str, tmp_path: Path) -> None:
     result = run_moonml(
-        *data_args(), *SMALL_GRID, "tracking.experiment_name=server-check", cwd=tmp_path,
+        *data_args(),
+        *SMALL_GRID,
+        "tracking.experiment_name=server-check",
+        cwd=tmp_path,
         env=clean_env(MLFLOW_TRACKING_URI=mlflow_server),
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -35,8 +38,13 @@ def test_run_and_registered_model_land_on_the_server(mlflow_server: str, tmp_pat
     assert any(version.run_id == run.info.run_id for version in versions)
     target = tmp_path / "downloaded"
     result = run_moonml(
-        "download", "moon_model:latest", "--output", str(target), f"tracking.uri={mlflow_server}",
-        cwd=tmp_path, module="moonml.model",
+        "download",
+        "moon_model:latest",
+        "--output",
+        str(target),
+        f"tracking.uri={mlflow_server}",
+        cwd=tmp_path,
+        module="moonml.model",
     )
     assert result.returncode == 0, result.stderr
     model = mlflow.pyfunc.load_model(str(target))
@@ -46,8 +54,12 @@ def test_run_and_registered_model_land_on_the_server(mlflow_server: str, tmp_pat
 def test_config_uri_wins_over_the_environment(mlflow_server: str, tmp_path: Path) -> None:
     """tracking.uri on the command line beats a stale MLFLOW_TRACKING_URI in the shell."""
     result = run_moonml(
-        *data_args(), *SMALL_GRID, f"tracking.uri={mlflow_server}", "tracking.register_model=null",
-        "tracking.experiment_name=uri-precedence", cwd=tmp_path,
+        *data_args(),
+        *SMALL_GRID,
+        f"tracking.uri={mlflow_server}",
+        "tracking.register_model=null",
+        "tracking.experiment_name=uri-precedence",
+        cwd=tmp_path,
         env=clean_env(MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'elsewhere.db'}"),
     )
     assert result.returncode == 0, result.stderr[-3000:]

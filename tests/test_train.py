@@ -52,7 +52,9 @@ def test_console_shows_the_tutorial_blocks(default_run) -> None:
     lines = result.stdout.splitlines()
     selected = lines[5:8]
     assert sorted(line.split()[0] for line in selected) == [
-        "selected/criterion", "selected/max_depth", "selected/n_estimators"
+        "selected/criterion",
+        "selected/max_depth",
+        "selected/n_estimators",
     ]
     assert lines[8] == "Metrics:"
     assert lines[9].startswith("accuracy 0.9")
@@ -86,8 +88,14 @@ def test_run_logs_the_tutorial_names_and_more(default_run) -> None:
         assert metrics[name] == pytest.approx(saved[name])
     assert f"accuracy {round(saved['accuracy'], 4)}" in result.stdout
     artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
-    assert {"decision_boundary.png", "data.png", "model.joblib", "cv_results.csv",
-            "config.yaml", "overrides.yaml"} <= artifacts
+    assert {
+        "decision_boundary.png",
+        "data.png",
+        "model.joblib",
+        "cv_results.csv",
+        "config.yaml",
+        "overrides.yaml",
+    } <= artifacts
     tags = run.data.tags
     assert tags["moonml.version"]
     assert len(tags["data.train_sha256"]) == 64 and len(tags["data.test_sha256"]) == 64
@@ -109,14 +117,22 @@ def test_model_download_cli(default_run, tmp_path: Path) -> None:
     workdir, _ = default_run
     for reference in ("moon_model:1", "moon_model:latest"):
         target = tmp_path / reference.replace(":", "-")
-        result = run_moonml("download", reference, "--output", str(target), cwd=workdir, module="moonml.model")
+        result = run_moonml(
+            "download", reference, "--output", str(target), cwd=workdir, module="moonml.model"
+        )
         assert result.returncode == 0, result.stderr
         loaded = mlflow.pyfunc.load_model(str(target))
         assert list(loaded.predict(pd.DataFrame({"x1": [1.5], "x2": [-0.4]}))) == [1]
     client = store_client(workdir)
     client.set_registered_model_alias("moon_model", "champion", "1")
-    result = run_moonml("download", "moon_model@champion", "--output", str(tmp_path / "alias"),
-                        cwd=workdir, module="moonml.model")
+    result = run_moonml(
+        "download",
+        "moon_model@champion",
+        "--output",
+        str(tmp_path / "alias"),
+        cwd=workdir,
+        module="moonml.model",
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "alias" / "MLmodel").is_file()
 
@@ -171,7 +187,11 @@ def test_ctrl_c_ends_the_run_killed(tmp_path: Path) -> None:
     slow_grid = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
     process = subprocess.Popen(
         [sys.executable, "-m", "moonml", *data_args(), *slow_grid],
-        cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while "Hyper-parameters:" not in (line := process.stdout.readline()):
@@ -199,7 +219,10 @@ def test_progress_counter_on_a_terminal(tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "moonml", *data_args(), *SMALL_GRID, "tracking=none"],
-        cwd=tmp_path, env=clean_env(), stdout=subprocess.DEVNULL, stderr=terminal,
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
     )
     os.close(terminal)
     seen = b""
@@ -213,3 +236,60 @@ def test_progress_counter_on_a_terminal(tmp_path: Path) -> None:
         seen += chunk
     assert process.wait(timeout=120) == 0
     assert b"grid search: 5/5 fits" in seen
+
+
+def test_downloaded_model_is_servable(default_run, tmp_path: Path) -> None:
+    """`mlflow models serve` answers predictions for the registered model (a real server process)."""
+    import shutil
+    import urllib.request
+
+    from tests.conftest import free_port
+
+    workdir, _ = default_run
+    target = tmp_path / "served"
+    result = run_moonml(
+        "download", "moon_model:1", "--output", str(target), cwd=workdir, module="moonml.model"
+    )
+    assert result.returncode == 0, result.stderr
+    port = free_port()
+    mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
+    server = subprocess.Popen(
+        [
+            mlflow_cli,
+            "models",
+            "serve",
+            "-m",
+            str(target),
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        # As in an activated environment: the server starts uvicorn from PATH.
+        cwd=tmp_path,
+        env=clean_env(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        body = json.dumps({"dataframe_split": {"columns": ["x1", "x2"], "data": [[-0.5, 0.8], [1.5, -0.4]]}})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    answer = json.loads(response.read())
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "server did not come up"
+                time.sleep(0.5)
+        assert answer == {"predictions": [0, 1]}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,8 +1,8 @@
 """`python -m moonml.data`: data chores outside a training run.
 
-    python -m moonml.data generate --output data [--samples 1000 --noise 0.2 --test-size 0.2 --seed 42]
-    python -m moonml.data register --name moon_dataset [--path data] [--target datasets/moons]
-        [azureml.KEY=VALUE ...]   (needs the azure extra; workspace settings as for tracking=azureml)
+python -m moonml.data generate --output data [--samples 1000 --noise 0.2 --test-size 0.2 --seed 42]
+python -m moonml.data register --name moon_dataset [--path data] [--target datasets/moons]
+    [azureml.KEY=VALUE ...]   (needs the azure extra; workspace settings as for tracking=azureml)
 """
 
 import argparse

@@ -50,15 +50,12 @@ def check_frame(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
         if bad.any():
             row = int(bad.idxmax())
             raise MoonmlError(
-                f"{origin}: column {name} has a non-numeric value {frame[name][row]!r} "
-                f"(data row {row + 1})"
+                f"{origin}: column {name} has a non-numeric value {frame[name][row]!r} (data row {row + 1})"
             )
         finite = np.isfinite(numbers.to_numpy(dtype=float))
         if not finite.all():
             row = int(np.argmin(finite))
-            raise MoonmlError(
-                f"{origin}: column {name} has a missing or infinite value (data row {row + 1})"
-            )
+            raise MoonmlError(f"{origin}: column {name} has a missing or infinite value (data row {row + 1})")
     labels = set(frame[LABEL].unique().tolist())
     if not labels <= {0, 1}:
         others = sorted(labels - {0, 1})

@@ -53,8 +53,7 @@ def download(reference: str, output: str, overrides: list[str]) -> str:
         return mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=output)
     except MlflowException as err:
         raise MoonmlError(
-            f"cannot download {reference} from the registry at {store}: "
-            f"{str(err).strip().splitlines()[0]}"
+            f"cannot download {reference} from the registry at {store}: {str(err).strip().splitlines()[0]}"
         ) from None
 
 
@@ -79,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if any(item.startswith("-") for item in extra):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+
     def fetch_and_report() -> None:
         path = download(args.model, args.output, [*args.overrides, *extra])
         print(f"downloaded {args.model} to {path}")

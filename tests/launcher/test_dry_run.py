@@ -76,6 +76,7 @@ def test_every_compute_and_environment(
             f"environment={environment}",
             *env_overrides,
             "model.grid.max_depth=[2,null]",
+            "+hydra.launcher.env_vars.PYTHONPATH=launchers",
         ],
     ) as returns:
         computes = [o for r in returns for o in r.overrides if o.startswith("compute=")]

@@ -171,3 +171,27 @@ def test_moonml_three_jobs_land_in_mlflow(tmp_path: Path, moonml_copy: Path, com
     for i in range(3):
         metrics = json.loads((sweep / str(i) / "metrics.json").read_text())
         assert 0.8 < metrics["accuracy"] <= 1.0
+
+
+def test_config_dir_given_on_the_command_line_ships_and_is_replayed(tinyapp: Path, tmp_path: Path) -> None:
+    (tinyapp / "extra" / "greet").mkdir(parents=True)
+    (tinyapp / "extra" / "greet" / "loud.yaml").write_text("volume: 11\n")
+    sweep = tmp_path / "sweep"
+    done = run(
+        [
+            "-m",
+            "tinyapp",
+            "--config-dir",
+            "extra",
+            "hydra/launcher=azureml",
+            "hydra.launcher.backend=local",
+            "+greet=loud",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=tinyapp,
+    )
+    assert done.returncode == 0, done.stderr
+    composed = (sweep / "0" / ".hydra" / "config.yaml").read_text()
+    assert "greet:\n  volume: 11" in composed
+    [report] = reports(sweep, 1)
+    assert "extra/greet/loud.yaml" in report["files_in_cwd"]

@@ -119,17 +119,36 @@ def job_overrides(sweep_config: DictConfig) -> tuple[list[str], list[str]]:
     return task, hydra
 
 
+def config_dirs(sweep_config: DictConfig, source_dir: Path) -> list[str]:
+    """--config-dir folders given on the command line, relative to the shipped project."""
+    dirs = []
+    for source in sweep_config.hydra.runtime.config_sources or []:
+        if source.provider != "command-line" or source.schema != "file":
+            continue
+        path = Path(str(source.path)).resolve()
+        try:
+            dirs.append(path.relative_to(source_dir.resolve()).as_posix())
+        except ValueError:
+            raise LauncherError(
+                f"--config-dir {path} is outside the shipped project {source_dir}: move it into "
+                "the project (or set hydra.launcher.source_dir to a folder holding both)"
+            ) from None
+    return dirs
+
+
 def build_argv(
     entry: Sequence[str],
     sweep_config: DictConfig,
     run_dir: str,
     extra_overrides: Sequence[str],
+    source_dir: Path,
 ) -> list[str]:
     task, hydra = job_overrides(sweep_config)
     config_name = sweep_config.hydra.job.config_name
     argv = list(entry)
     if config_name:
         argv.append(f"--config-name={config_name}")
+    argv += [f"--config-dir={d}" for d in config_dirs(sweep_config, source_dir)]
     argv += task + list(extra_overrides) + hydra
     # A plain single run (whatever the app's config says about mode and launcher), writing
     # where the backend collects outputs: ./outputs on AzureML, the sweep's job dir locally.

@@ -46,13 +46,14 @@ def launch(
     )
     # The sweep dir often sits inside the project (multirun/...): never ship earlier results.
     snapshot = _snapshot.build(source_dir, also_exclude=[sweep_dir])
+    # Run from the wrong folder, the missing app says more than the snapshot's size.
+    _command.check_entry_shipped(entry, snapshot.paths)
     _snapshot.check(
         snapshot,
         max_mb=float(settings["max_snapshot_mb"]),
         max_files=int(settings["max_snapshot_files"]),
         max_data_mb=float(settings["max_data_mb"]),
     )
-    _command.check_entry_shipped(entry, snapshot.paths)
     commit = _job.git_commit(source_dir)
 
     specs = [
@@ -131,7 +132,9 @@ def _make_spec(
     # On AzureML the run's ./outputs folder is uploaded with the run; locally the job writes
     # straight into its directory of the sweep, like any other Hydra launcher's job.
     run_dir = "outputs" if backend == "azureml" else str(job_dir)
-    argv = _command.build_argv(entry, sweep_config, run_dir, settings.get("extra_overrides") or [])
+    argv = _command.build_argv(
+        entry, sweep_config, run_dir, settings.get("extra_overrides") or [], source_dir
+    )
     task_overrides, _ = _command.job_overrides(sweep_config)
     version = _job.app_version(entry)
     tags = {

@@ -18,7 +18,7 @@ from typing import Any, Optional
 from ._errors import LauncherError
 
 KINDS = ("pip", "docker", "registered")
-# from_pip_requirements adds this placeholder; it would land in every job's environment.
+# Environment() and from_pip_requirements add this placeholder; it would land in every job.
 _SDK_PLACEHOLDER_VARS = ("EXAMPLE_ENV_VAR",)
 
 
@@ -108,14 +108,14 @@ def build(spec: EnvSpec) -> Any:
             cleaned.write_text("\n".join(spec.definition["requirements"]) + "\n", encoding="utf-8")
             env = Environment.from_pip_requirements(name=spec.name, file_path=str(cleaned))
         env.python.conda_dependencies.set_python_version(spec.definition["python_version"])
-        for var in _SDK_PLACEHOLDER_VARS:
-            env.environment_variables.pop(var, None)
     elif spec.kind == "docker":
         env = Environment(name=spec.name)
         env.docker.base_image = spec.definition["image"]
         env.python.user_managed_dependencies = True
     else:
         raise ValueError("registered environments are fetched from the workspace: use fetch()")
+    for var in _SDK_PLACEHOLDER_VARS:
+        env.environment_variables.pop(var, None)
     env.version = spec.version
     env.environment_variables.update(spec.definition["env_vars"])
     return env

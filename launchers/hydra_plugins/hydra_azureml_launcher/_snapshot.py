@@ -190,7 +190,9 @@ def _largest(snapshot: Snapshot, count: int = 5) -> str:
         entry[0] += size
         entry[1] += 1
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:count]
-    return ", ".join(f"{name} ({size / MB:.1f} MB, {n} files)" for name, (size, n) in ranked)
+    return ", ".join(
+        f"{name} ({size / MB:.1f} MB, {n} file{'s' if n != 1 else ''})" for name, (size, n) in ranked
+    )
 
 
 def check(snapshot: Snapshot, max_mb: float, max_files: int, max_data_mb: float) -> None:
