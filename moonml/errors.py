@@ -4,12 +4,15 @@ import os
 import sys
 from collections.abc import Callable
 
+from hydra.errors import CompactHydraException
 
-class MoonmlError(Exception):
+
+class MoonmlError(CompactHydraException):
     """A problem the user can fix: bad data, a bad config, an unreachable service.
 
     The message names the thing at fault and what to do; the entry points print it on one line
-    and exit non-zero (a traceback only with HYDRA_FULL_ERROR=1).
+    and exit non-zero (a traceback only with HYDRA_FULL_ERROR=1). Being a CompactHydraException,
+    Hydra too prints it without a traceback when it ends a multirun.
     """
 
 

@@ -84,12 +84,14 @@ class PipEnvironment:
     type: str = "pip"
     requirements: str = "requirements.txt"  # relative to the project root
     python_version: Optional[str] = None  # None: this interpreter's major.minor
+    env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
 
 
 @dataclass
 class DockerEnvironment:
     type: str = "docker"
     image: str = MISSING  # REGISTRY/NAME:TAG built from the project's Dockerfile
+    env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
 
 
 @dataclass
@@ -97,6 +99,7 @@ class RegisteredEnvironment:
     type: str = "registered"
     name: str = MISSING  # an environment already registered in the workspace
     version: Optional[str] = None  # None: the latest version
+    env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
 
 
 @dataclass

@@ -11,7 +11,7 @@ import joblib
 from omegaconf import DictConfig, OmegaConf
 
 import moonml
-from moonml.azure import running_in_azureml_job
+from moonml.azure import running_as_shipped_job
 from moonml.data import FEATURES, load_split
 from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
@@ -30,7 +30,7 @@ def check_config(cfg: DictConfig) -> None:
             problems.append(f"data.n_samples: needs at least 20 rows, got {cfg.data.n_samples}")
         if not 0 < cfg.data.test_size < 1:
             problems.append(f"data.test_size: must be between 0 and 1, got {cfg.data.test_size}")
-    if cfg.compute.target and not running_in_azureml_job():
+    if cfg.compute.target and not running_as_shipped_job():
         problems.append(
             f"compute.target={cfg.compute.target}: that compute is an AzureML cluster; submit with "
             "hydra/launcher=azureml, or train here with compute=local"

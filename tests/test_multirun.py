@@ -53,3 +53,20 @@ def test_grid_variant_sweep(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     searched = sorted(run.data.params["gridsearch/max_depth"] for run in finished_runs(tmp_path))
     assert searched == ["[10, None]", "[2, 5]"]
+
+
+def test_a_failing_job_does_not_stop_the_others(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,y\n0.1,0.2,1\n0.2,0.3,1\n")
+    result = run_moonml(
+        "-m",
+        *SMALL_GRID,
+        f"data.train_path={bad},{data_args()[0].split('=', 1)[1]}",
+        f"{data_args()[1]}",
+        "tracking.register_model=null",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "only class 1" in result.stderr and "Traceback" not in result.stderr
+    statuses = sorted(run.info.status for run in finished_runs(tmp_path))
+    assert statuses == ["FINISHED"]  # the bad job failed before opening a run; the good one ran

@@ -8,6 +8,7 @@ is called, so the base install (without the azure extra) never needs it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from azureml.core import Workspace
 
 T = TypeVar("T")
+# Set by the azureml launcher's local backend in the job it replays (see its _local.py).
+LOCAL_BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 INSTALL_HINT = _workspace.INSTALL_HINT
 
 
@@ -57,3 +60,8 @@ def sdk_call(
 
 def running_in_azureml_job() -> bool:
     return _workspace.running_in_azureml_job()
+
+
+def running_as_shipped_job() -> bool:
+    """On an AzureML node, or replayed here by the azureml launcher's local backend."""
+    return running_in_azureml_job() or os.environ.get(LOCAL_BACKEND_VAR) == "local"

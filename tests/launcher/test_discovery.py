@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from conftest import run
+from tests.launcher.conftest import run
 
 PROBE = """
 import json, sys

@@ -3,9 +3,11 @@
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO, run
+
+from tests.launcher.conftest import REPO, run
 
 pytestmark = pytest.mark.slow
 
@@ -112,20 +114,7 @@ def test_azureml_launcher_with_local_compute_names_the_choices(tmp_path: Path) -
     assert not (tmp_path / "s" / "0").exists()
 
 
-@pytest.mark.parametrize(
-    "compute",
-    [
-        "compute=local",
-        pytest.param(
-            "compute=cpu-cluster",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="moonml.train refuses compute.target outside AzureML; needs it to accept "
-                "HYDRA_AZUREML_LAUNCHER_BACKEND=local (requested from the lead)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("compute", ["compute=local", "compute=cpu-cluster"])
 def test_moonml_three_jobs_land_in_mlflow(tmp_path: Path, moonml_copy: Path, compute: str) -> None:
     store = tmp_path / "mlflow.db"
     sweep = tmp_path / "sweep"
@@ -195,3 +184,30 @@ def test_config_dir_given_on_the_command_line_ships_and_is_replayed(tinyapp: Pat
     assert "greet:\n  volume: 11" in composed
     [report] = reports(sweep, 1)
     assert "extra/greet/loud.yaml" in report["files_in_cwd"]
+
+
+def test_local_job_returns_carry_the_apps_metrics(
+    hydra_sweep_runner: Any, tinyapp: Path, tmp_path: Path
+) -> None:
+    """In-process view of the same sweep: JobReturns a sweeper would optimise over."""
+    sweep = hydra_sweep_runner(
+        calling_file=None,
+        calling_module="tinyapp",
+        task_function=None,
+        config_path=str(tinyapp / "conf"),
+        config_name="config",
+        overrides=[
+            "hydra/launcher=azureml",
+            "hydra.launcher.backend=local",
+            f"hydra.launcher.source_dir={tinyapp}",
+            "hydra.launcher.command='python -m tinyapp'",
+            "x=1,4",
+        ],
+        temp_dir=tmp_path / "sweep",
+    )
+    with sweep:
+        assert sweep.returns is not None
+        returns = sweep.returns[0]
+        assert [r.return_value for r in returns] == [{"score": 10.0}, {"score": 40.0}]
+        assert [r.overrides for r in returns] == [["x=1"], ["x=4"]]
+        assert all(Path(r.working_dir, ".hydra", "config.yaml").is_file() for r in returns)
