@@ -70,3 +70,23 @@ def test_a_failing_job_does_not_stop_the_others(tmp_path: Path) -> None:
     assert "only class 1" in result.stderr and "Traceback" not in result.stderr
     statuses = sorted(run.info.status for run in finished_runs(tmp_path))
     assert statuses == ["FINISHED"]  # the bad job failed before opening a run; the good one ran
+
+
+def test_azureml_dry_run_creates_no_local_store(tmp_path: Path) -> None:
+    """Jobs that leave the machine must not make the callback create ./mlflow.db here."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    project = tmp_path / "project"
+    shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".git", "mlflow.db", "mlruns", "outputs"))
+    result = run_moonml(
+        "hydra/launcher=azureml",
+        "compute=cpu-cluster",
+        "hydra.launcher.dry_run=true",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "sweep" / "0" / "azureml" / "command.txt").is_file()
+    assert not (project / "mlflow.db").exists()

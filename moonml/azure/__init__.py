@@ -49,13 +49,7 @@ def sdk_call(
 ) -> T:
     """fn() under the azureml.timeout_s deadline; any SDK failure becomes one MoonmlError line."""
     with user_errors():
-        timeout = _workspace.deadline_of(azureml_settings)
-        try:
-            return _workspace.call_with_deadline(fn, timeout, what)
-        except _workspace.AzureMLError:
-            raise
-        except Exception as err:
-            raise _workspace.AzureMLError(_workspace.explain_failure(err, what, not_found)) from err
+        return _workspace.explained_call(fn, _workspace.deadline_of(azureml_settings), what, not_found)
 
 
 def running_in_azureml_job() -> bool:

@@ -98,9 +98,7 @@ def read_config(path: Path) -> tuple[str, str, str]:
     return data["subscription_id"], data["resource_group"], data["workspace_name"]
 
 
-def resolve_workspace_ids(
-    settings: Mapping[str, Any], cwd: Path | None = None
-) -> tuple[str, str, str, str]:
+def resolve_workspace_ids(settings: Mapping[str, Any], cwd: Path | None = None) -> tuple[str, str, str, str]:
     """(subscription_id, resource_group, workspace_name, where they came from)."""
     explicit = {key: settings.get(key) for key in WORKSPACE_KEYS}
     given = [key for key, value in explicit.items() if value]
@@ -297,16 +295,9 @@ def connect(settings: Mapping[str, Any]) -> Workspace:
     if running_in_azureml_job():
         core = import_sdk()
         what = "loading the workspace of this AzureML job"
-        try:
-            return call_with_deadline(
-                lambda: core.Run.get_context(allow_offline=False).experiment.workspace,
-                timeout,
-                what,
-            )
-        except AzureMLError:
-            raise
-        except Exception as err:
-            raise AzureMLError(explain_failure(err, what)) from err
+        return explained_call(
+            lambda: core.Run.get_context(allow_offline=False).experiment.workspace, timeout, what
+        )
     subscription, group, name, origin = resolve_workspace_ids(settings)
     choice = choose_auth(str(settings.get("auth") or "auto"), os.environ, has_terminal())
     core = import_sdk()
@@ -315,23 +306,28 @@ def connect(settings: Mapping[str, Any]) -> Workspace:
         f"{subscription}, from {origin}) with {choice.replace('_', ' ')} credentials"
     )
     env = dict(os.environ)
-    try:
-        # Building the auth object may already talk to Azure, so it runs under the deadline too.
-        return call_with_deadline(
-            lambda: core.Workspace(subscription, group, name, auth=build_auth(choice, env)),
-            timeout,
-            what,
-        )
-    except AzureMLError:
-        raise
-    except Exception as err:
-        raise AzureMLError(explain_failure(err, what)) from err
+    # Building the auth object may already talk to Azure, so it runs under the deadline too.
+    return explained_call(
+        lambda: core.Workspace(subscription, group, name, auth=build_auth(choice, env)), timeout, what
+    )
 
 
 WORKSPACE_NOT_FOUND = (
     "the workspace was not found. Check subscription_id, resource_group and workspace_name in "
     "config.json or the azureml settings"
 )
+
+
+def explained_call(
+    fn: Callable[[], T], timeout_s: float, what: str, not_found: str = WORKSPACE_NOT_FOUND
+) -> T:
+    """fn() under the deadline; any SDK failure becomes one AzureMLError saying what to do."""
+    try:
+        return call_with_deadline(fn, timeout_s, what)
+    except AzureMLError:
+        raise
+    except Exception as err:
+        raise AzureMLError(explain_failure(err, what, not_found)) from err
 
 
 def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NOT_FOUND) -> str:
@@ -344,9 +340,7 @@ def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NO
     lowered = text.lower()
     # Network first: its messages name hosts such as login.microsoftonline.com. Then credentials:
     # "Azure CLI not found" is a credential problem, not a missing resource.
-    if isinstance(err, (ConnectionError, TimeoutError)) or any(
-        word in lowered for word in CONNECTION_WORDS
-    ):
+    if isinstance(err, (ConnectionError, TimeoutError)) or any(word in lowered for word in CONNECTION_WORDS):
         return f"{what}: cannot reach Azure ({text}). Check the network connection and proxy"
     if any(word in lowered for word in CREDENTIAL_WORDS):
         return f"{what}: the credentials were refused or missing ({text}). {CREDENTIALS_HINT}"
