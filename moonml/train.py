@@ -3,6 +3,7 @@
 Every output lands in `output_dir` as soon as it exists, so a run that fails later keeps them.
 """
 
+import json
 import logging
 import subprocess
 from pathlib import Path
@@ -12,12 +13,12 @@ from omegaconf import DictConfig, OmegaConf
 
 import moonml
 from moonml.azure import running_as_shipped_job
-from moonml.data import FEATURES, load_split
+from moonml.data import FEATURES, Split, load_split
 from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
 from moonml.plots import data_figure, decision_boundary_figure
 from moonml.search import config_problems, grid_search, plain_grid
-from moonml.tracking import open_tracker
+from moonml.tracking import Tracker, tracking_session
 
 log = logging.getLogger(__name__)
 
@@ -41,43 +42,49 @@ def check_config(cfg: DictConfig) -> None:
 
 def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) -> dict[str, float]:
     """Run the whole pipeline for one composed config; return the test-set metrics."""
-    check_config(cfg)
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    split = load_split(cfg.data, cfg.azureml)
-    grid = plain_grid(cfg.model)
-
-    with open_tracker(cfg, run_name=out.name) as tracker:
-        tracker.set_tags(_run_tags(overrides or [], split.fingerprint))
-        tracker.log_dict(OmegaConf.to_container(cfg, resolve=True), "config.yaml")
-        tracker.log_dict(overrides or [], "overrides.yaml")
-        searched = {f"gridsearch/{name}": str(values) for name, values in grid.items()}
-        tracker.log_params(searched)
-        _show("Hyper-parameters:", searched)
-
-        search = grid_search(cfg.model, split.train, cfg.seed)
-        model = search.best_estimator_
-        joblib.dump(model, out / "model.joblib")
-        cv_results = _cv_results_table(search)
-        cv_results.to_csv(out / "cv_results.csv", index=False)
-        selected = {f"selected/{name}": value for name, value in search.best_params_.items()}
-        tracker.log_params(selected)
-        _show("Selected hyper-parameters:", selected)
-
-        metrics = test_metrics(model, split.test)
-        (out / "metrics.json").write_text(_json(metrics | {"cv_best_score": search.best_score_}))
-        tracker.log_metrics(metrics | {"cv_best_score": float(search.best_score_)})
-        _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
-
-        decision_boundary_figure(model, split.train, split.test, cfg.seed).savefig(
-            out / "decision_boundary.png", dpi=110
-        )
-        data_figure(split.train, split.test, cfg.seed).savefig(out / "data.png", dpi=110)
-        for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
-            tracker.log_artifact(out / name)
-        tracker.log_model(model, split.train[FEATURES].head(5))
+    with tracking_session(cfg) as tracking:
+        check_config(cfg)
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        split = load_split(cfg.data, cfg.azureml)
+        grid = plain_grid(cfg.model)
+        with tracking.run(run_name=out.name) as tracker:
+            metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [])
     log.info("Outputs: %s", out.resolve())
     log.info("Tracking: %s", tracker.where)
+    return metrics
+
+
+def _run_pipeline(
+    cfg: DictConfig, split: Split, grid: dict, out: Path, tracker: Tracker, overrides: list[str]
+) -> dict[str, float]:
+    tracker.set_tags(_run_tags(overrides, split.fingerprint))
+    tracker.log_dict(OmegaConf.to_container(cfg, resolve=True), "config.yaml")
+    tracker.log_dict(overrides, "overrides.yaml")
+    searched = {f"gridsearch/{name}": str(values) for name, values in grid.items()}
+    tracker.log_params(searched)
+    _show("Hyper-parameters:", searched)
+
+    search = grid_search(cfg.model, split.train, cfg.seed)
+    model = search.best_estimator_
+    joblib.dump(model, out / "model.joblib")
+    _cv_results_table(search).to_csv(out / "cv_results.csv", index=False)
+    selected = {f"selected/{name}": value for name, value in search.best_params_.items()}
+    tracker.log_params(selected)
+    _show("Selected hyper-parameters:", selected)
+
+    metrics = test_metrics(model, split.test)
+    (out / "metrics.json").write_text(_json(metrics | {"cv_best_score": search.best_score_}))
+    tracker.log_metrics(metrics | {"cv_best_score": float(search.best_score_)})
+    _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
+
+    decision_boundary_figure(model, split.train, split.test, cfg.seed).savefig(
+        out / "decision_boundary.png", dpi=110
+    )
+    data_figure(split.train, split.test, cfg.seed).savefig(out / "data.png", dpi=110)
+    for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
+        tracker.log_artifact(out / name)
+    tracker.log_model(model, split.train[FEATURES].head(5))
     return metrics
 
 
@@ -96,8 +103,6 @@ def _cv_results_table(search):
 
 
 def _json(values: dict) -> str:
-    import json
-
     return json.dumps({name: float(value) for name, value in values.items()}, indent=2) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Where a run's results go besides its output folder: nowhere (tracking=none) or MLflow.
 
-`open_tracker` is a context manager: the MLflow run it opens ends FINISHED, FAILED (an error)
-or KILLED (Ctrl-C, SIGTERM), never left RUNNING.
+A session's `run` is a context manager: the MLflow run it opens ends FINISHED, FAILED (an
+error) or KILLED (Ctrl-C, SIGTERM), never left RUNNING.
 """
 
 from collections.abc import Iterator
@@ -37,13 +37,22 @@ class Tracker:
         pass
 
 
-@contextmanager
-def open_tracker(cfg: DictConfig, run_name: str | None = None) -> Iterator[Tracker]:
-    if cfg.tracking.backend == "none":
+class NoTracking:
+    """tracking=none: runs that record nothing."""
+
+    @contextmanager
+    def run(self, run_name: str | None) -> Iterator[Tracker]:
         yield Tracker()
+
+
+@contextmanager
+def tracking_session(cfg: DictConfig) -> Iterator[Any]:
+    """Get tracking ready (an unreachable server fails here); `.run(name)` then opens a run."""
+    if cfg.tracking.backend == "none":
+        yield NoTracking()
         return
-    from moonml.tracking.mlflow_run import mlflow_run
+    from moonml.tracking.mlflow_run import mlflow_session
     from moonml.tracking.uri import tracking_uri
 
-    with mlflow_run(cfg.tracking, tracking_uri(cfg.tracking, cfg.azureml), run_name) as tracker:
-        yield tracker
+    with mlflow_session(cfg.tracking, tracking_uri(cfg.tracking, cfg.azureml)) as session:
+        yield session

@@ -1,15 +1,19 @@
 """A moonml run recorded in MLflow: the tutorial's names, plus everything needed to redo it.
 
-MLflow costs seconds (importing it, opening the store, writing the model). All MLflow calls run,
-in the order they were made, on one background thread, so that cost overlaps the grid search and
-the plotting instead of adding to them. Errors surface when the run closes.
+MLflow costs seconds of CPU (importing it and skops, opening the store, writing the model). All
+MLflow calls run, in the order they were made, in one helper process started with the run: it
+imports and connects on the core that is idle while this process starts up, so the cost overlaps
+the pipeline instead of adding to it (a thread would not: imports hold the GIL). Errors surface
+when the run closes.
 """
 
-import logging
+import multiprocessing
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,8 +25,6 @@ from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
 from moonml.tracking import Tracker
-
-log = logging.getLogger(__name__)
 
 # skops refuses to load what it was not told to trust; a forest is made of these trees.
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
@@ -63,70 +65,76 @@ def check_reachable(uri: str, timeout_s: int) -> None:
             time.sleep(1)
 
 
-class MlflowTracker(Tracker):
-    def __init__(self, uri: str, tracking_cfg: DictConfig, run_name: str | None) -> None:
+class MlflowSession:
+    """Tracking ready for runs: the store is reachable, a helper process will do the logging."""
+
+    def __init__(self, uri: str, tracking_cfg: DictConfig) -> None:
         self.uri = uri
-        self.register_model = tracking_cfg.register_model
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow")
+        self.tracking_cfg = tracking_cfg
+        # fork where it is safe (Linux): the helper starts with what this process imported.
+        method = "fork" if sys.platform == "linux" else "spawn"
+        # The process starts with the first call, the run's start: after this process has
+        # imported scikit-learn and pandas, which the helper then shares instead of importing.
+        self.worker = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_leave_ctrl_c_to_parent,
+        )
+
+    @contextmanager
+    def run(self, run_name: str | None) -> Iterator["MlflowTracker"]:
+        """An MLflow run that ends FINISHED, FAILED (an error) or KILLED (Ctrl-C, SIGTERM)."""
+        tracker = MlflowTracker(self, run_name)
+        try:
+            yield tracker
+            tracker.flush()
+        except KeyboardInterrupt:
+            tracker.end("KILLED")
+            raise
+        except BaseException:
+            tracker.end("FAILED")
+            raise
+        tracker.end("FINISHED")
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=True, cancel_futures=True)
+
+
+class MlflowTracker(Tracker):
+    def __init__(self, session: MlflowSession, run_name: str | None) -> None:
+        self.uri = session.uri
+        self.register_model = session.tracking_cfg.register_model
+        self._worker = session.worker
         self._pending: list[Future] = []
-        self._run = self._submit(self._start, tracking_cfg.experiment_name, run_name)
+        self._run = self._submit(_start_run, self.uri, session.tracking_cfg.experiment_name, run_name)
 
     @property
     def where(self) -> str:
-        info = self._run.result().info
-        return f"MLflow run {info.run_id} (experiment id {info.experiment_id}) in {self.uri}"
+        run_id, experiment_id = self._run.result()
+        return f"MLflow run {run_id} (experiment id {experiment_id}) in {self.uri}"
 
     def _submit(self, call: Callable, *args: Any) -> Future:
         future = self._worker.submit(call, *args)
         self._pending.append(future)
         return future
 
-    def _start(self, experiment_name: str, run_name: str | None):
-        import mlflow
-
-        mlflow.set_tracking_uri(self.uri)
-        mlflow.set_experiment(experiment_name)
-        return mlflow.start_run(run_name=run_name)
-
     def log_params(self, params: dict[str, Any]) -> None:
-        self._submit(_mlflow("log_params"), params)
+        self._submit(_call_mlflow, "log_params", params)
 
     def log_metrics(self, metrics: dict[str, float]) -> None:
-        self._submit(_mlflow("log_metrics"), metrics)
+        self._submit(_call_mlflow, "log_metrics", metrics)
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        self._submit(_mlflow("set_tags"), tags)
+        self._submit(_call_mlflow, "set_tags", tags)
 
     def log_artifact(self, path: Path) -> None:
-        self._submit(_mlflow("log_artifact"), str(path))
+        self._submit(_call_mlflow, "log_artifact", str(path))
 
     def log_dict(self, content: Any, name: str) -> None:
-        self._submit(_mlflow("log_dict"), content, name)
+        self._submit(_call_mlflow, "log_dict", content, name)
 
     def log_model(self, model: Any, example: pd.DataFrame) -> None:
-        self._submit(self._log_model, model, example)
-
-    def _log_model(self, model: Any, example: pd.DataFrame) -> None:
-        import mlflow
-        import mlflow.sklearn
-        import sklearn
-        import skops
-        from mlflow.models import infer_signature
-
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(example, model.predict(example)),
-            input_example=example,
-            skops_trusted_types=SKOPS_TRUSTED_TYPES,
-            # Inferring requirements costs seconds and picks up whatever else is installed.
-            pip_requirements=[
-                f"mlflow=={mlflow.__version__}",
-                f"scikit-learn=={sklearn.__version__}",
-                f"skops=={skops.__version__}",
-            ],
-            registered_model_name=self.register_model,
-        )
+        self._submit(_log_model, model, example, self.register_model)
 
     def flush(self) -> None:
         """Wait for every call made so far; raise the first error as a MoonmlError."""
@@ -138,36 +146,76 @@ class MlflowTracker(Tracker):
 
     def end(self, status: str) -> None:
         if self._run.exception(timeout=CLOSE_DEADLINE_S) is None:
-            self._worker.submit(_mlflow("end_run"), status).result(timeout=CLOSE_DEADLINE_S)
-        self._worker.shutdown(wait=False)
-
-
-def _mlflow(name: str) -> Callable:
-    def call(*args: Any) -> Any:
-        import mlflow
-
-        return getattr(mlflow, name)(*args)
-
-    return call
+            self._worker.submit(_call_mlflow, "end_run", status).result(timeout=CLOSE_DEADLINE_S)
 
 
 @contextmanager
-def mlflow_run(tracking_cfg: DictConfig, uri: str, run_name: str | None) -> Iterator[MlflowTracker]:
+def mlflow_session(tracking_cfg: DictConfig, uri: str) -> Iterator[MlflowSession]:
     bound_http_requests(tracking_cfg.request_timeout_s)
     check_reachable(uri, tracking_cfg.request_timeout_s)
-    tracker = MlflowTracker(uri, tracking_cfg, run_name)
+    session = MlflowSession(uri, tracking_cfg)
     try:
-        yield tracker
-        tracker.flush()
-    except KeyboardInterrupt:
-        tracker.end("KILLED")
-        raise
-    except BaseException:
-        tracker.end("FAILED")
-        raise
-    tracker.end("FINISHED")
+        yield session
+    finally:
+        session.close()
 
 
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+# What runs in the helper process: module-level functions, so that they can be sent there.
+
+
+def _leave_ctrl_c_to_parent() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides how the run ends (KILLED).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _warm_up() -> None:
+    # Import now what the run will need, while the parent is busy with its own imports.
+    import skops.io  # noqa: F401
+    from mlflow.models import infer_signature  # noqa: F401
+
+
+def _start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str, str]:
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment(experiment_name)
+    info = mlflow.start_run(run_name=run_name).info
+    # Import what log_model needs now, while the parent searches the grid.
+    import mlflow.sklearn
+    import skops.io  # noqa: F401
+
+    return info.run_id, info.experiment_id
+
+
+def _call_mlflow(name: str, *args: Any) -> None:
+    import mlflow
+
+    getattr(mlflow, name)(*args)
+
+
+def _log_model(model: Any, example: pd.DataFrame, register_model: str | None) -> None:
+    import mlflow
+    import mlflow.sklearn
+    import sklearn
+    import skops
+    from mlflow.models import infer_signature
+
+    mlflow.sklearn.log_model(
+        model,
+        name="model",
+        signature=infer_signature(example, model.predict(example)),
+        input_example=example,
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        # Inferring requirements costs seconds and picks up whatever else is installed.
+        pip_requirements=[
+            f"mlflow=={mlflow.__version__}",
+            f"scikit-learn=={sklearn.__version__}",
+            f"skops=={skops.__version__}",
+        ],
+        registered_model_name=register_model,
+    )
