@@ -50,6 +50,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_answer(
+    request: str | urllib.request.Request, server: subprocess.Popen, deadline_s: float = 90
+) -> bytes:
+    """The body of the first answer from a server that is still starting; fail if it dies first."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.read()
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"server did not answer (exit code {server.poll()})")
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `mlflow server` on 127.0.0.1 and a free port, stopped after the session."""
@@ -77,16 +93,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"mlflow server did not start:\n{(root / 'server.log').read_text()}")
-            time.sleep(0.5)
+    wait_for_answer(f"{url}/health", server)
     yield url
     server.terminate()
     try:

@@ -243,7 +243,7 @@ def test_downloaded_model_is_servable(default_run, tmp_path: Path) -> None:
     import shutil
     import urllib.request
 
-    from tests.conftest import free_port
+    from tests.conftest import free_port, wait_for_answer
 
     workdir, _ = default_run
     target = tmp_path / "served"
@@ -280,15 +280,7 @@ def test_downloaded_model_is_servable(default_run, tmp_path: Path) -> None:
             data=body.encode(),
             headers={"Content-Type": "application/json"},
         )
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    answer = json.loads(response.read())
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "server did not come up"
-                time.sleep(0.5)
+        answer = json.loads(wait_for_answer(request, server))
         assert answer == {"predictions": [0, 1]}
     finally:
         server.terminate()
