@@ -6,7 +6,6 @@ Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside `train`, 
 """
 
 import logging
-import os
 import signal
 import sys
 from typing import Any
@@ -16,7 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from moonml.errors import MoonmlError
+from moonml.errors import MoonmlError, full_error_requested
 from moonml.schema import CONFIG_DIR, register_schemas
 
 log = logging.getLogger("moonml")
@@ -41,12 +40,17 @@ def main(cfg: DictConfig) -> dict[str, float]:
             overrides=list(hydra_cfg.overrides.task),
         )
     except MoonmlError as err:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+        if full_error_requested():
             raise
         log.error("error: %s", err)
         if hydra_cfg.mode == RunMode.MULTIRUN:
             raise  # the launcher records this job as failed and goes on with the others
         sys.exit(1)
+    except KeyboardInterrupt:
+        if full_error_requested() or hydra_cfg.mode == RunMode.MULTIRUN:
+            raise
+        log.error("interrupted: outputs written so far are kept; a tracked run ends KILLED")
+        sys.exit(130)
 
 
 if __name__ == "__main__":

@@ -183,25 +183,30 @@ def test_failing_run_ends_failed_and_keeps_outputs(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "__main__.log").is_file()
 
 
-def test_ctrl_c_ends_the_run_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_ends_the_run_killed(signum: int, tmp_path: Path) -> None:
+    """As a terminal's Ctrl-C or a scheduler does it: the signal goes to the whole process group."""
     slow_grid = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "moonml", *data_args(), *slow_grid],
+        [sys.executable, "-m", "moonml", *data_args(), *slow_grid, "hydra.run.dir=out"],
         cwd=tmp_path,
         env=clean_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while "Hyper-parameters:" not in (line := process.stdout.readline()):
         assert line or process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline
     time.sleep(1.5)  # the grid search is under way
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=120)
-    assert process.returncode != 0
+    os.killpg(process.pid, signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
     assert only_run(store_client(tmp_path)).info.status == "KILLED"
+    assert (tmp_path / "out" / "__main__.log").is_file()
 
 
 def test_unreachable_tracking_server_fails_fast_with_a_message(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -78,7 +79,8 @@ class MlflowSession:
         self.worker = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context(method),
-            initializer=_leave_ctrl_c_to_parent,
+            initializer=_serve_parent,
+            initargs=(os.getpid(),),
         )
 
     @contextmanager
@@ -168,9 +170,19 @@ def _first_line(err: BaseException) -> str:
 # What runs in the helper process: module-level functions, so that they can be sent there.
 
 
-def _leave_ctrl_c_to_parent() -> None:
-    # Ctrl-C reaches the whole process group; the parent decides how the run ends (KILLED).
+def _serve_parent(parent_pid: int) -> None:
+    # Ctrl-C (and a SIGTERM to the process group) reach the helper too; the parent decides how
+    # the run ends (KILLED) and sends end_run here, so the helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    # A parent killed outright (SIGKILL) cannot stop the helper, which would wait forever.
+    while os.getppid() == parent_pid:
+        time.sleep(1)
+    os._exit(1)
 
 
 def _warm_up() -> None:
