@@ -6,8 +6,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from moonml.schema import CONFIG_DIR, register_schemas
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -29,6 +32,30 @@ def run(
         text=True,
         timeout=timeout,
         check=False,
+    )
+
+
+def moonml_sweep(runner: Any, project: Path, temp_dir: Path, overrides: list[str]) -> Any:
+    """Hydra's in-process sweep runner for a moonml sweep through the azureml launcher.
+
+    The command is pinned to `python -m moonml` (pytest is what started this process) and the
+    jobs track nothing; `overrides` add the launcher mode, compute and environment under test.
+    """
+    register_schemas()
+    return runner(
+        calling_file=None,
+        calling_module="moonml",
+        task_function=None,
+        config_path=CONFIG_DIR,
+        config_name="config",
+        overrides=[
+            "hydra/launcher=azureml",
+            f"hydra.launcher.source_dir={project}",
+            "hydra.launcher.command='python -m moonml'",
+            "tracking=none",
+            *overrides,
+        ],
+        temp_dir=temp_dir,
     )
 
 

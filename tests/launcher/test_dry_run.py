@@ -13,7 +13,7 @@ import pytest
 from azureml.core import Environment, RunConfiguration, ScriptRunConfig
 from hydra.core.utils import JobStatus
 
-from moonml.schema import CONFIG_DIR, register_schemas
+from tests.launcher.conftest import moonml_sweep
 
 NEVER_SHIPPED = [
     "config.json",
@@ -36,23 +36,7 @@ ENVIRONMENTS = [
 @contextmanager
 def dry_run(runner: Any, project: Path, sweep_dir: Path, overrides: list[str]) -> Iterator[list[Any]]:
     """The sweep's JobReturns; Hydra's runner deletes the sweep dir when the block ends."""
-    register_schemas()
-    sweep = runner(
-        calling_file=None,
-        calling_module="moonml",
-        task_function=None,
-        config_path=CONFIG_DIR,
-        config_name="config",
-        overrides=[
-            "hydra/launcher=azureml",
-            "hydra.launcher.dry_run=true",
-            f"hydra.launcher.source_dir={project}",
-            "hydra.launcher.command='python -m moonml'",
-            "tracking=none",
-            *overrides,
-        ],
-        temp_dir=sweep_dir,
-    )
+    sweep = moonml_sweep(runner, project, sweep_dir, ["hydra.launcher.dry_run=true", *overrides])
     with sweep:
         assert sweep.returns is not None
         yield list(sweep.returns[0])

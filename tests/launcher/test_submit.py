@@ -16,7 +16,7 @@ from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra_plugins.hydra_azureml_launcher import _core, _submit, workspace
 
-from moonml.schema import CONFIG_DIR, register_schemas
+from tests.launcher.conftest import moonml_sweep
 
 
 class FakeWorkspace:
@@ -103,7 +103,6 @@ def launched(
     runner: Any, project: Path, tmp_path: Path, overrides: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[list[Any]]:
     """Run a moonml sweep through the launcher; yield the JobReturns the launcher produced."""
-    register_schemas()
     returned: list[Any] = []
     real_launch = _core.launch
 
@@ -113,21 +112,8 @@ def launched(
         return results
 
     monkeypatch.setattr(_core, "launch", spy)
-    sweep = runner(
-        calling_file=None,
-        calling_module="moonml",
-        task_function=None,
-        config_path=CONFIG_DIR,
-        config_name="config",
-        overrides=[
-            "hydra/launcher=azureml",
-            f"hydra.launcher.source_dir={project}",
-            "hydra.launcher.command='python -m moonml'",
-            "hydra.launcher.poll_interval_s=0.01",
-            "tracking=none",
-            *overrides,
-        ],
-        temp_dir=tmp_path / "sweep",
+    sweep = moonml_sweep(
+        runner, project, tmp_path / "sweep", ["hydra.launcher.poll_interval_s=0.01", *overrides]
     )
     try:
         with sweep:
