@@ -129,10 +129,17 @@ def test_every_compute_and_environment(
                 assert path not in shipped
             listed = [line.split("\t")[1] for line in (out / "snapshot_files.tsv").read_text().splitlines()]
             assert sorted(listed) == sorted(shipped)
+            # Each left-out file is listed with its reason, or the folder it sits in is.
+            left = dict(line.split("\t") for line in (out / "snapshot_left_out.tsv").read_text().splitlines())
+            for path in NEVER_SHIPPED:
+                parents = [path[: i + 1] for i, c in enumerate(path) if c == "/"]
+                assert any(left.get(p) for p in [path, *parents]), path
         if environment != "registered":
             assert len(versions) == 1  # identical definitions: one name and version, one image
         printed = capsys.readouterr().out
         assert printed.count("[azureml dry run] job #") == 2
+        assert printed.count("[azureml dry run] left out of the snapshot") == 1
+        assert "\n  keys/client.pem  " in printed
         assert str(tmp_path / "sweep" / "1" / "azureml") in printed
 
 

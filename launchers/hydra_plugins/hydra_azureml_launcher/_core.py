@@ -45,7 +45,9 @@ def launch(
         else _command.detect_entry(launcher.task_function, source_dir)
     )
     # The sweep dir often sits inside the project (multirun/...): never ship earlier results.
-    snapshot = _snapshot.build(source_dir, also_exclude=[sweep_dir])
+    snapshot = _snapshot.build(
+        source_dir, entry, also_exclude=[sweep_dir], include=list(settings.get("include") or [])
+    )
     # Run from the wrong folder, the missing app says more than the snapshot's size.
     _command.check_entry_shipped(entry, snapshot.paths)
     _snapshot.check(
@@ -72,13 +74,14 @@ def launch(
     ]
     sweep_dir.mkdir(parents=True, exist_ok=True)
     log.info(
-        "AzureML launcher (%s%s): %d job(s), snapshot of %s: %d files, %.1f MB",
+        "AzureML launcher (%s%s): %d job(s), snapshot of %s: %d files, %.1f MB, %d left out",
         backend,
         ", dry run" if dry_run else "",
         len(specs),
         source_dir,
         len(snapshot.files),
         snapshot.total_bytes / _snapshot.MB,
+        len(snapshot.left_out),
     )
     if dry_run:
         from . import _dryrun

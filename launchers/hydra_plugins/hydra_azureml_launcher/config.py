@@ -42,6 +42,8 @@ class AzureMLLauncherConf:
     source_dir: Optional[str] = None
     # Entry of the replayed command, e.g. "python -m mypkg"; None: how this process was started.
     command: Optional[str] = None
+    # Paths/globs relative to source_dir shipped even if filtered out (never a symlink leading out).
+    include: list[str] = field(default_factory=list)
     # Appended to every job's command, e.g. ["tracking=azureml"].
     extra_overrides: list[str] = field(default_factory=list)
     # Extra environment variables of the job (merged into the AzureML environment definition).
@@ -50,7 +52,8 @@ class AzureMLLauncherConf:
     # Refuse a snapshot above AzureML's limits before uploading anything.
     max_snapshot_mb: float = 300.0
     max_snapshot_files: int = 2000
-    # Data files (csv, parquet, ...) above this size must be a registered dataset instead.
+    # Files other than code above this size (compressed ones by their uncompressed size) must
+    # be a registered dataset instead.
     max_data_mb: float = 10.0
 
     # JSON file the app writes in its output dir; local backend returns its content as metrics.
