@@ -1,11 +1,12 @@
 """The project snapshot a job ships as its source_directory: chosen, filtered, checked, copied.
 
 What ships is decided positively: in a git work tree, the files git tracks or would track (not
-ignored); elsewhere, a folder that looks like a project root, walked. `.amlignore` (outside git,
-else `.gitignore`, as AzureML itself does) removes more; local state, credentials (see
-_secrets.py) and symlinks leading out of the folder never ship; `include` ships a file on
-purpose. Every file left out is reported with its reason. The limits are checked before
-anything is uploaded, naming what takes the space.
+ignored), minus `.amlignore`; elsewhere, the files of a folder that looks like a project root,
+minus `.amlignore` (else `.gitignore`, as AzureML itself does). Local state, credentials (see
+_secrets.py) and symlinks leading out of the folder never ship; a symlink pointing inside ships
+as its target's content. `include` ships a left-out file on purpose. Every file or folder left
+out is reported with its reason. The limits are checked before anything is uploaded, naming
+what takes the space.
 """
 
 import bz2
@@ -204,7 +205,7 @@ def _structural_reason(root: Path, path: Path) -> Optional[str]:
     """Why path cannot ship even on purpose: it leads out of root, nowhere, or to a folder."""
     target = Path(os.path.realpath(path))  # symlink loops end up here too, not in an error
     if not target.is_relative_to(root):
-        return f"symlink to outside the source folder ({target})"
+        return f"{'symlink to ' if path.is_symlink() else ''}outside the source folder ({target})"
     if path.is_symlink() and not target.exists():
         return "broken symlink"
     if path.is_symlink() and target.is_dir():
