@@ -85,6 +85,8 @@ def moonml_copy(tmp_path: Path) -> Path:
     (project / ".env").write_text("AZURE_CLIENT_SECRET=hunter2\n")
     (project / "keys").mkdir()
     (project / "keys" / "client.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
+    (project / ".git-credentials").write_text("https://me:token@github.com\n")
+    (project / "passwd_link").symlink_to("/etc/passwd")
     (project / "mlflow.db").write_bytes(b"SQLite format 3\x00")
     (project / "mlruns" / "0").mkdir(parents=True)
     (project / "mlruns" / "0" / "meta.yaml").write_text("x: 1\n")

@@ -20,6 +20,8 @@ NEVER_SHIPPED = [
     "conf/nested/config.json",
     ".env",
     "keys/client.pem",
+    ".git-credentials",
+    "passwd_link",
     "mlflow.db",
     "mlruns/0/meta.yaml",
     "outputs/old.txt",

@@ -154,6 +154,7 @@ def test_submit_without_waiting(
         assert sub["run"].display_name == f"moonml #{idx} {sub['tags']['hydra_overrides']}"
         assert "moonml/train.py" in sub["files"] and ".env" not in sub["files"]
         assert "conf/nested/config.json" not in sub["files"]
+        assert not {".git-credentials", "passwd_link"} & sub["files"]  # same rules as the dry run
         # Each SDK call ran under call_with_deadline, in its own named thread.
         assert sub["thread"].startswith("azureml: submitting job #")
         assert ret.status == JobStatus.COMPLETED
