@@ -375,3 +375,20 @@ def test_other_compressed_or_unknown_files_are_data_too(tmp_path: Path, suffix: 
     with pytest.raises(LauncherError, match=rf"data/big\{suffix} \(1\.9 MB"):
         _snapshot.check(snapshot, max_mb=300, max_files=2000, max_data_mb=1)
     _snapshot.check(snapshot, max_mb=300, max_files=2000, max_data_mb=2)  # under the limit: fine
+
+
+@pytest.mark.parametrize(
+    "rel",
+    ["pkg/credentials.py", "pkg/secrets.py", "docs/passwords.md", "models/tokenizer.json", "conf/db.yaml"],
+)
+def test_code_and_config_named_like_secrets_still_ship(tmp_path: Path, rel: str) -> None:
+    """Name rules for generic words apply to data/config files only: code about secrets ships."""
+    make(tmp_path, [*SHIPPED, rel])
+    assert rel in _snapshot.build(tmp_path, ENTRY).paths
+
+
+def test_a_symlink_loop_is_left_out_not_a_crash(tmp_path: Path) -> None:
+    make(tmp_path, SHIPPED)
+    (tmp_path / "loop").symlink_to("loop")
+    snapshot = _snapshot.build(tmp_path, ENTRY)
+    assert dict(snapshot.left_out) == {"loop": "broken symlink"}
