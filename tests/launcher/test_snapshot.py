@@ -3,6 +3,7 @@
 import bz2
 import gzip
 import lzma
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 from tests.launcher.conftest import run
 
 ENTRY = ["python", "-m", "pkg"]
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 NEVER = [
     "config.json",
@@ -64,6 +66,7 @@ def test_amlignore_is_honoured_and_cannot_bring_secrets_back(tmp_path: Path) -> 
     assert sorted(snapshot.paths) == sorted([*SHIPPED, ".amlignore", ".gitignore"])
 
 
+@needs_git
 def test_in_git_what_git_lists_minus_amlignore(tmp_path: Path) -> None:
     make(tmp_path, [*SHIPPED, "build/x.whl", "scratch/x.py", "docs/a.md", "tracked.log"])
     (tmp_path / ".gitignore").write_text("build/\n*.log\n")
@@ -243,7 +246,7 @@ def left_out(sweep: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("in_git", [True, False], ids=["git", "no-git"])
+@pytest.mark.parametrize("in_git", [pytest.param(True, marks=needs_git), False], ids=["git", "no-git"])
 def test_planted_secrets_and_symlinks_out_never_ship(tinyapp: Path, tmp_path: Path, in_git: bool) -> None:
     plant(tinyapp, PLANTED)
     (tinyapp / "passwd_link").symlink_to("/etc/passwd")
