@@ -120,3 +120,20 @@ def test_too_few_rows_for_the_folds_names_the_file_and_model_cv(case: str, tmp_p
     assert "model.grid" not in line
     assert "grid search" not in result.stderr  # refused before the search started
     assert not list(tmp_path.rglob("model.joblib"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        (["data.noise=nan"], ["data.noise", "finite"]),
+        (["data.noise=inf"], ["data.noise", "finite"]),
+        (["data.seed=-1"], ["data.seed"]),
+        (["data.n_samples=20", "model.cv=20"], ["data=generated", "model.cv=20"]),
+    ],
+)
+def test_bad_generated_data_settings(overrides: list[str], fragments: list[str], tmp_path: Path) -> None:
+    result = run_moonml("data=generated", *overrides, *SMALL_GRID, "tracking=none", cwd=tmp_path)
+    line = error_line(result) if "model.cv=20" in overrides else result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    for fragment in fragments:
+        assert fragment in line
