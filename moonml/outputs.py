@@ -42,29 +42,41 @@ def check_output_folder(output: str, force: bool, names: Sequence[str] | None = 
 def fill_folder(output: str, fetch: Callable[[str], str]) -> Path:
     """Let `fetch(staging_folder)` download there, then move what it wrote into `output`.
 
-    The staging folder sits beside the output (same file system, so moves are renames) and is
-    removed whatever happens: a failed or interrupted download leaves the output as it was.
-    Returns the path under `output` that corresponds to the path `fetch` returned.
+    The staging folder sits inside the output if it exists, else beside it (same file system, so
+    moves are renames), and is removed whatever happens: a failed or interrupted download leaves
+    the output as it was. Returns the path under `output` matching the path `fetch` returned.
     """
     folder = Path(output).absolute()
-    staging_root = Path(tempfile.mkdtemp(prefix=".moonml-download-", dir=nearest_existing(folder.parent)))
+    home = nearest_existing(folder)
+    try:
+        staging_root = Path(tempfile.mkdtemp(prefix=".moonml-download-", dir=home))
+    except OSError as err:
+        raise MoonmlError(f"--output {output}: cannot write in {home} ({err.strerror})") from None
     try:
         staging = staging_root / "files"  # made with the umask's mode, unlike mkdtemp's 0700
         staging.mkdir()
-        fetched = Path(fetch(str(staging))).absolute().relative_to(staging)
-        if not folder.exists():
-            folder.parent.mkdir(parents=True, exist_ok=True)
-            staging.rename(folder)
-            return folder / fetched
-        files = [path.relative_to(staging) for path in staging.rglob("*") if not path.is_dir()]
-        for name in files:
-            _check_room(folder, name)
-        for name in files:
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / name, folder / name)
+        fetched = Path(fetch(str(staging))).resolve().relative_to(staging.resolve())
+        _move_into(folder, staging)
         return folder / fetched
+    except OSError as err:
+        if err.filename is None:
+            raise  # not a file-system error (e.g. a network one): the caller reports it
+        raise MoonmlError(f"--output {output}: cannot write {err.filename} ({err.strerror})") from None
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
+
+
+def _move_into(folder: Path, staging: Path) -> None:
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(folder)
+        return
+    files = [path.relative_to(staging) for path in staging.rglob("*") if not path.is_dir()]
+    for name in files:
+        _check_room(folder, name)
+    for name in files:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, folder / name)
 
 
 def _check_room(folder: Path, name: Path) -> None:

@@ -138,6 +138,7 @@ def test_download_force_replaces_colliding_files_and_keeps_the_rest(registry: Pa
     assert "scikit-learn" in (project / "requirements.txt").read_text()
     assert (project / "notes.txt").read_text() == "mine\n"
     assert entries(tmp_path) == {"project"}
+    assert not [name for name in entries(project) if name.startswith(".moonml")]  # staging removed
 
 
 @pytest.mark.slow
