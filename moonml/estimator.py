@@ -19,14 +19,14 @@ IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 def import_classifier(path: str) -> type:
     """The classifier class named by `module.ClassName`, or a MoonmlError saying why not."""
     if not IMPORT_PATH.match(path):
-        raise MoonmlError(f"model.estimator: cannot import {path!r} (give module.ClassName)")
+        raise _cannot_import(path)
     module_name, _, class_name = path.rpartition(".")
     if module_name.split(".")[0] not in TRUSTED_PACKAGES:
         raise _not_a_classifier(path, f"moonml imports estimators only from {', '.join(TRUSTED_PACKAGES)}")
     try:
         found = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError):
-        raise MoonmlError(f"model.estimator: cannot import {path!r} (give module.ClassName)") from None
+        raise _cannot_import(path) from None
     from sklearn.base import BaseEstimator, ClassifierMixin
 
     if not inspect.isclass(found):
@@ -37,6 +37,10 @@ def import_classifier(path: str) -> type:
     if not (issubclass(found, BaseEstimator) and says_classifier) or inspect.isabstract(found):
         raise _not_a_classifier(path, "give a class such as sklearn.ensemble.RandomForestClassifier")
     return found
+
+
+def _cannot_import(path: str) -> MoonmlError:
+    return MoonmlError(f"model.estimator: cannot import {path!r} (give module.ClassName)")
 
 
 def _not_a_classifier(path: str, why: str) -> MoonmlError:
