@@ -1,30 +1,25 @@
 """Grid search over the configured estimator, with a fits-done counter on a terminal."""
 
-import importlib
 import sys
 from typing import Any
 
 import pandas as pd
 from joblib import cpu_count
 from omegaconf import DictConfig, OmegaConf
-from sklearn.base import ClassifierMixin, is_classifier
+from sklearn.base import is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
-from moonml.data import FEATURES, LABEL
+from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
-
-
-def import_estimator(path: str) -> type[ClassifierMixin]:
-    module_name, _, class_name = path.rpartition(".")
-    return getattr(importlib.import_module(module_name), class_name)
+from moonml.estimator import import_classifier
 
 
 def config_problems(model_cfg: DictConfig) -> list[str]:
     """Every problem with the `model` group, so that one error can list them all."""
     try:
-        estimator_class = import_estimator(model_cfg.estimator)
-    except (ImportError, AttributeError, ValueError):
-        return [f"model.estimator: cannot import {model_cfg.estimator!r} (give module.ClassName)"]
+        estimator_class = import_classifier(model_cfg.estimator)
+    except MoonmlError as err:
+        return [str(err)]
     try:
         estimator = estimator_class()
     except TypeError:
@@ -52,6 +47,24 @@ def config_problems(model_cfg: DictConfig) -> list[str]:
     if model_cfg.scoring not in get_scorer_names():
         problems.append(f"model.scoring: {model_cfg.scoring!r} is not a scikit-learn scorer name")
     return problems
+
+
+def check_folds(cv: int, split: Split) -> None:
+    """Refuse, before the search starts, training data that cannot be cut into `model.cv` folds."""
+    rows = len(split.train)
+    if rows < cv:
+        raise MoonmlError(
+            f"{split.train_origin}: {rows} training rows cannot be split into model.cv={cv} folds; "
+            "lower model.cv or add rows"
+        )
+    # Classifiers are cross-validated with stratified folds: every fold needs rows of every class.
+    counts = split.train[LABEL].value_counts()
+    if counts.min() < cv:
+        label = counts.idxmin()
+        raise MoonmlError(
+            f"{split.train_origin}: class {label} has {counts.min()} training rows, fewer than "
+            f"model.cv={cv} folds; lower model.cv or add rows of class {label}"
+        )
 
 
 def plain_grid(model_cfg: DictConfig) -> dict[str, list[Any]]:
@@ -83,7 +96,7 @@ def _show_progress(done: int, total: int) -> None:
 
 def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSearchCV:
     """Cross-validate every grid combination on the training set and refit the best one."""
-    estimator_class = import_estimator(model_cfg.estimator)
+    estimator_class = import_classifier(model_cfg.estimator)
     params = OmegaConf.to_container(model_cfg.params)
     if "random_state" in estimator_class().get_params():
         params.setdefault("random_state", seed)

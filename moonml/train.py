@@ -17,7 +17,7 @@ from moonml.data import FEATURES, Split, load_split
 from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
 from moonml.plots import data_figure, decision_boundary_figure
-from moonml.search import config_problems, grid_search, plain_grid
+from moonml.search import check_folds, config_problems, grid_search, plain_grid
 from moonml.tracking import Tracker, tracking_session
 
 log = logging.getLogger(__name__)
@@ -27,10 +27,12 @@ def check_config(cfg: DictConfig) -> None:
     """Raise one MoonmlError listing every problem, rather than failing on the first."""
     problems = config_problems(cfg.model)
     if cfg.data.source == "generated":
-        if cfg.data.n_samples < 20:
-            problems.append(f"data.n_samples: needs at least 20 rows, got {cfg.data.n_samples}")
-        if not 0 < cfg.data.test_size < 1:
-            problems.append(f"data.test_size: must be between 0 and 1, got {cfg.data.test_size}")
+        from moonml.data.moons import setting_problems
+
+        settings = (cfg.data.n_samples, cfg.data.noise, cfg.data.test_size, cfg.data.seed)
+        problems += [
+            f"data.{name}: {why}" for name, why in setting_problems(*settings, min_samples=20).items()
+        ]
     if cfg.compute.target and not running_as_shipped_job():
         problems.append(
             f"compute.target={cfg.compute.target}: that compute is an AzureML cluster; submit with "
@@ -47,6 +49,7 @@ def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) 
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         split = load_split(cfg.data, cfg.azureml)
+        check_folds(cfg.model.cv, split)
         grid = plain_grid(cfg.model)
         with tracking.run(run_name=out.name) as tracker:
             metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [])

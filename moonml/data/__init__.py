@@ -14,6 +14,8 @@ class Split:
     test: pd.DataFrame
     # Identifies the data a run saw (file hashes, generator settings); logged as MLflow tags.
     fingerprint: dict[str, str] = field(default_factory=dict)
+    # Where the training rows came from, for messages about them (a file path, or the generator).
+    train_origin: str = "the training data"
 
 
 def load_split(data_cfg, azureml_settings) -> Split:

@@ -1,6 +1,7 @@
 """`python -m moonml.data`: data chores outside a training run.
 
 python -m moonml.data generate --output data [--samples 1000 --noise 0.2 --test-size 0.2 --seed 42]
+    [--force]   (without it, existing train.csv / test.csv are never overwritten)
 python -m moonml.data register --name moon_dataset [--path data] [--target datasets/moons]
     [azureml.KEY=VALUE ...]   (needs the azure extra; workspace settings as for tracking=azureml)
 """
@@ -9,6 +10,9 @@ import argparse
 import sys
 
 from moonml.errors import MoonmlError, cli_exit_code
+
+# make_moons settings by their command-line names.
+OPTIONS = {"n_samples": "--samples", "noise": "--noise", "test_size": "--test-size", "seed": "--seed"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--noise", type=float, default=0.2, help="noise std (default 0.2)")
     generate.add_argument("--test-size", type=float, default=0.2, help="test fraction (default 0.2)")
     generate.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    generate.add_argument(
+        "--force", action="store_true", help="overwrite train.csv and test.csv if they exist"
+    )
     register = commands.add_parser(
         "register",
         help="upload a CSV folder to the AzureML workspace's default datastore and register it",
@@ -52,10 +59,13 @@ def register(args: argparse.Namespace) -> None:
 
 
 def generate(args: argparse.Namespace) -> None:
-    from moonml.data.moons import generate_split, write_split
+    from moonml.data.moons import SPLIT_FILES, generate_split, setting_problems, write_split
+    from moonml.outputs import check_output_folder
 
-    if args.samples < 4 or not 0 < args.test_size < 1 or args.noise < 0:
-        raise MoonmlError("need --samples >= 4, 0 < --test-size < 1 and --noise >= 0")
+    problems = setting_problems(args.samples, args.noise, args.test_size, args.seed, min_samples=4)
+    if problems:
+        raise MoonmlError("; ".join(f"{OPTIONS[name]}: {why}" for name, why in problems.items()))
+    check_output_folder(args.output, args.force, SPLIT_FILES)
     split = generate_split(args.samples, args.noise, args.test_size, args.seed)
     for path in write_split(split, args.output):
         print(f"wrote {path}")

@@ -1,10 +1,11 @@
 """`python -m moonml.model`: work with models in the configured MLflow registry.
 
-    python -m moonml.model download moon_model:1 --output DIR [HYDRA OVERRIDES...]
+    python -m moonml.model download moon_model:1 --output DIR [--force] [HYDRA OVERRIDES...]
 
 The model reference is NAME:VERSION, NAME:latest or NAME@ALIAS. The registry is the one the
 composed config tracks to (tracking=mlflow by default; e.g. add `tracking.uri=http://...` or
-`tracking=azureml`).
+`tracking=azureml`). A DIR that already holds files is refused unless --force, which overwrites
+files of the same name and keeps the others.
 """
 
 import argparse
@@ -29,16 +30,20 @@ def model_uri(reference: str) -> str:
     return f"models:/{match['name']}/{match['version']}"
 
 
-def download(reference: str, output: str, overrides: list[str]) -> str:
+def download(reference: str, output: str, overrides: list[str], force: bool = False) -> str:
     from moonml.config import compose_config
+    from moonml.outputs import check_output_folder, fill_folder
     from moonml.tracking.uri import tracking_uri
 
     uri = model_uri(reference)
+    check_output_folder(output, force)
     cfg = compose_config(overrides)
     if cfg.tracking.backend == "none":
         raise MoonmlError("tracking=none has no model registry; use tracking=mlflow or tracking=azureml")
     if cfg.tracking.backend == "azureml":
-        return str(_download_from_azureml(reference, output, cfg.azureml))
+        return str(
+            fill_folder(output, lambda staging: _download_from_azureml(reference, staging, cfg.azureml))
+        )
     from moonml.tracking.mlflow_run import bound_http_requests, check_reachable
 
     store = tracking_uri(cfg.tracking, cfg.azureml)
@@ -50,7 +55,12 @@ def download(reference: str, output: str, overrides: list[str]) -> str:
 
     mlflow.set_tracking_uri(store)
     try:
-        return mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=output)
+        return str(
+            fill_folder(
+                output,
+                lambda staging: mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=staging),
+            )
+        )
     except MlflowException as err:
         raise MoonmlError(
             f"cannot download {reference} from the registry at {store}: {str(err).strip().splitlines()[0]}"
@@ -73,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     fetch = commands.add_parser("download", help="download a registered model to a folder")
     fetch.add_argument("model", help="NAME:VERSION, NAME:latest or NAME@ALIAS")
     fetch.add_argument("--output", required=True, help="folder to download the model into")
+    fetch.add_argument("--force", action="store_true", help="overwrite files already in the --output folder")
     fetch.add_argument("overrides", nargs="*", help="Hydra overrides selecting the tracking backend")
     # Overrides may also follow --output, where argparse no longer takes positionals.
     args, extra = parser.parse_known_args(argv)
@@ -80,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     def fetch_and_report() -> None:
-        path = download(args.model, args.output, [*args.overrides, *extra])
+        path = download(args.model, args.output, [*args.overrides, *extra], args.force)
         print(f"downloaded {args.model} to {path}")
         print(f"load it with: mlflow.pyfunc.load_model({path!r})")
 
