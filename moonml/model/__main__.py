@@ -39,7 +39,8 @@ def download(reference: str, output: str, overrides: list[str]) -> str:
         raise MoonmlError("tracking=none has no model registry; use tracking=mlflow or tracking=azureml")
     if cfg.tracking.backend == "azureml":
         return str(_download_from_azureml(reference, output, cfg.azureml))
-    from moonml.tracking.mlflow_run import bound_http_requests, check_reachable
+    from moonml.tracking.mlflow_run import bound_http_requests
+    from moonml.tracking.preflight import check_reachable
 
     store = tracking_uri(cfg.tracking, cfg.azureml)
     bound_http_requests(cfg.tracking.request_timeout_s)
