@@ -51,8 +51,8 @@ def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) 
         grid = plain_grid(cfg.model)
         with tracking.run(run_name=out.name) as tracker:
             metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [])
-    log.info("Outputs: %s", out.resolve())
-    log.info("Tracking: %s", tracker.where)
+        log.info("Outputs: %s", out.resolve())
+        log.info("Tracking: %s", tracker.where)
     return metrics
 
 

@@ -176,20 +176,26 @@ def full_artifact_disk(tmp_path: Path) -> Iterator[Path]:
     store_client(tmp_path).search_experiments()
     mlruns = tmp_path / "mlruns"
     mlruns.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mlruns], capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mlruns], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
-        with open(mlruns / "filler", "wb") as filler:
-            try:
-                while True:
-                    filler.write(b"\0" * 4096)
-                    filler.flush()
-            except OSError:
-                pass
+        _fill(mlruns / "filler")
         yield mlruns
     finally:
         subprocess.run(["umount", "-l", mlruns], check=True)
+
+
+def _fill(path: Path) -> None:
+    try:
+        with open(path, "wb") as filler:
+            while True:
+                filler.write(b"\0" * 4096)
+                filler.flush()
+    except OSError:
+        return  # full
 
 
 def test_full_disk_ends_the_run_failed_in_one_line(full_artifact_disk: Path, tmp_path: Path) -> None:

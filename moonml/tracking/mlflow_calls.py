@@ -70,10 +70,11 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
 
     # log_model finds the store through the process-wide URI (and the run through its id).
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
-    # The first use of a sqlite store creates or migrates it: one process at a time. Creating
-    # the experiment under the same lock keeps parallel jobs from colliding on its name.
+    # Opening a sqlite store (MlflowClient does it at once) creates or migrates it: one process
+    # at a time. Creating the experiment under the same lock keeps parallel jobs from colliding
+    # on its name.
     with store_lock(uri):
+        client = MlflowClient(uri)
         run = _job_run(client) or client.create_run(
             _experiment_id(client, experiment_name), run_name=run_name
         )

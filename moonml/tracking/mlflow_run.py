@@ -64,6 +64,10 @@ class _HeldSignals:
         self.received: list[int] = []
         self._previous: dict[int, Any] = {}
 
+    @property
+    def holding(self) -> bool:
+        return bool(self._previous)
+
     def hold(self) -> None:
         if self._previous or threading.current_thread() is not threading.main_thread():
             return
@@ -137,6 +141,7 @@ class MlflowTracker(Tracker):
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
         self._worker = session.worker
+        self._signals = session.held_signals
         self._pending: list[Future] = []
         self._run = self._submit(start_run, self.uri, session.tracking_cfg.experiment_name, run_name)
 
@@ -224,20 +229,22 @@ class MlflowTracker(Tracker):
 
     def end(self, status: str) -> str | None:
         """Record the run's end (never raises); say what went wrong if it could not be."""
-        if self._run.exception(timeout=CLOSE_DEADLINE_S) is not None:
-            return None  # no run was opened
-        for future in self._pending:
-            future.cancel()  # calls not under way yet: the run ends without them
-        run_id, _ = self._run.result()
-        held = _HeldSignals()
-        held.hold()  # a second Ctrl-C must not leave the run RUNNING
+        held_here = not self._signals.holding
+        self._signals.hold()  # a second Ctrl-C must not leave the run RUNNING
         try:
-            self._worker.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
-        except Exception as err:
-            return f"run {run_id} could not be marked {status} ({_first_line(err)})"
+            if self._run.exception(timeout=CLOSE_DEADLINE_S) is not None:
+                return None  # no run was opened
+            for future in self._pending:
+                future.cancel()  # calls not under way yet: the run ends without them
+            run_id, _ = self._run.result()
+            try:
+                self._worker.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
+            except Exception as err:
+                return f"run {run_id} could not be marked {status} ({_first_line(err)})"
+            return None
         finally:
-            held.release()
-        return None
+            if held_here:
+                self._signals.release()
 
 
 @contextmanager
