@@ -7,6 +7,7 @@ there 23 minutes later). So each such process watches its parent and exits once 
 """
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -33,5 +34,12 @@ def workers_exit_with_this_process() -> Iterator[None]:
     """Parallel scikit-learn/joblib work in the block runs in loky workers that watch this process."""
     from joblib import parallel_config
 
-    with parallel_config(backend="loky", initializer=exit_with_parent, initargs=(os.getpid(),)):
+    with parallel_config(backend="loky", initializer=_serve_search, initargs=(os.getpid(),)):
         yield
+
+
+def _serve_search(parent_pid: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent stops the search and ends the workers,
+    # so a worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent_pid)

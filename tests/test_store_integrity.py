@@ -131,7 +131,7 @@ def test_corrupted_store_is_reported_before_the_search(tmp_path: Path) -> None:
 class _AnswersRootHangsOnApi(BaseHTTPRequestHandler):
     release = threading.Event()
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         if self.path.startswith("/api/"):
             self.release.wait(120)  # a wedged backend: the connection stays open, no answer
             return
@@ -139,7 +139,7 @@ class _AnswersRootHangsOnApi(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"<html>mlflow</html>")
 
-    do_POST = do_GET  # noqa: N815
+    do_POST = do_GET
 
     def log_message(self, *args: object) -> None:
         pass
@@ -210,14 +210,23 @@ def test_full_disk_ends_the_run_failed_in_one_line(full_artifact_disk: Path, tmp
     assert (tmp_path / "out" / "model.joblib").is_file()  # outputs already written stay
 
 
+def wait_for_open_run(client: MlflowClient, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while not (client.get_experiment_by_name("moonml") and all_runs(client)):
+        assert process.poll() is None and time.monotonic() < deadline, "the run never opened"
+        time.sleep(0.5)
+
+
 def test_server_killed_mid_run_is_one_line(tmp_path: Path) -> None:
     from tests.conftest import free_port, wait_for_answer
 
     port = free_port()
     mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     server = subprocess.Popen(
-        [mlflow_cli, "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"]
-        + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        [
+            *(mlflow_cli, "server", "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+        ],
         cwd=tmp_path,
         env=clean_env(),
         stdout=subprocess.DEVNULL,
@@ -229,7 +238,7 @@ def test_server_killed_mid_run_is_one_line(tmp_path: Path) -> None:
         wait_for_answer(f"{url}/health", server)
         process = moonml_process(*SLOW_GRID, f"tracking.uri={url}", cwd=tmp_path)
         wait_for_line(process, "Hyper-parameters:")
-        time.sleep(3)  # the run is open on the server, the search under way
+        wait_for_open_run(MlflowClient(tracking_uri=url), process)
     finally:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait()
