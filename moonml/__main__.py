@@ -34,7 +34,7 @@ def main(cfg: DictConfig) -> dict[str, float]:
     hydra_cfg = HydraConfig.get()
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
-        return train(
+        metrics = train(
             cfg,
             output_dir=hydra_cfg.runtime.output_dir,
             overrides=list(hydra_cfg.overrides.task),
@@ -51,6 +51,12 @@ def main(cfg: DictConfig) -> dict[str, float]:
             raise
         log.error("interrupted: outputs written so far are kept; a tracked run ends KILLED")
         sys.exit(130)
+    if hydra_cfg.mode != RunMode.MULTIRUN:
+        # The run is recorded FINISHED: an interrupt while the process exits must not contradict
+        # it with exit code 130 (in a sweep, the next job still answers Ctrl-C).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return metrics
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from moonml.azure import running_as_shipped_job
 from moonml.data import FEATURES, Split, load_split
 from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
+from moonml.lifeline import workers_exit_with_this_process
 from moonml.plots import data_figure, decision_boundary_figure
 from moonml.search import check_folds, config_problems, grid_search, plain_grid
 from moonml.tracking import Tracker, tracking_session
@@ -53,8 +54,8 @@ def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) 
         grid = plain_grid(cfg.model)
         with tracking.run(run_name=out.name) as tracker:
             metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [])
-    log.info("Outputs: %s", out.resolve())
-    log.info("Tracking: %s", tracker.where)
+        log.info("Outputs: %s", out.resolve())
+        log.info("Tracking: %s", tracker.where)
     return metrics
 
 
@@ -68,7 +69,8 @@ def _run_pipeline(
     tracker.log_params(searched)
     _show("Hyper-parameters:", searched)
 
-    search = grid_search(cfg.model, split.train, cfg.seed)
+    with tracker.stops_if_start_fails(), workers_exit_with_this_process():
+        search = grid_search(cfg.model, split.train, cfg.seed)
     model = search.best_estimator_
     joblib.dump(model, out / "model.joblib")
     _cv_results_table(search).to_csv(out / "cv_results.csv", index=False)

@@ -44,7 +44,8 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
         return str(
             fill_folder(output, lambda staging: _download_from_azureml(reference, staging, cfg.azureml))
         )
-    from moonml.tracking.mlflow_run import bound_http_requests, check_reachable
+    from moonml.tracking.mlflow_run import bound_http_requests
+    from moonml.tracking.preflight import check_reachable
 
     store = tracking_uri(cfg.tracking, cfg.azureml)
     bound_http_requests(cfg.tracking.request_timeout_s)

@@ -5,7 +5,7 @@ error) or KILLED (Ctrl-C, SIGTERM), never left RUNNING.
 """
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,10 @@ class Tracker:
 
     def log_model(self, model: Any, example: pd.DataFrame) -> None:
         pass
+
+    def stops_if_start_fails(self) -> AbstractContextManager[None]:
+        """Where the run is opened in the background: interrupt the block if that fails."""
+        return nullcontext()
 
 
 class NoTracking:

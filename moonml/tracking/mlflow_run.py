@@ -3,32 +3,44 @@
 MLflow costs seconds of CPU (importing it and skops, opening the store, writing the model). All
 MLflow calls run, in the order they were made, in one helper process started with the run: it
 imports and connects on the core that is idle while this process starts up, so the cost overlaps
-the pipeline instead of adding to it (a thread would not: imports hold the GIL). Errors surface
-when the run closes.
+the pipeline instead of adding to it (a thread would not: imports hold the GIL).
+
+Every call names the run moonml opened by its id (MlflowClient): nothing can create a run of its
+own. If opening the run fails, the search is stopped and no later call is made. The model is
+registered last, after everything else was logged, and the run's end is recorded with signals
+held back: an exit code of 0 means FINISHED (and registered), 130 means KILLED (not registered).
 """
 
+import _thread
+import logging
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.error import HTTPError, URLError
-from urllib.request import urlopen
 
 import pandas as pd
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
+from moonml.lifeline import exit_with_parent
 from moonml.tracking import Tracker
+from moonml.tracking.mlflow_calls import (
+    end_run,
+    log_call,
+    quiet_helper_logs,
+    register_logged_model,
+    start_run,
+)
+from moonml.tracking.preflight import check_store
 
-# skops refuses to load what it was not told to trust; a forest is made of these trees.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+log = logging.getLogger(__name__)
+
 # How long closing the run may wait for logging still under way.
 CLOSE_DEADLINE_S = 300
 
@@ -45,33 +57,44 @@ def bound_http_requests(timeout_s: int) -> None:
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(timeout_s))
 
 
-def check_reachable(uri: str, timeout_s: int) -> None:
-    """Fail before training, not after it, when a tracking server does not answer at all."""
-    if not uri.startswith(("http://", "https://")):
-        return
-    deadline = time.monotonic() + 3 * timeout_s
-    while True:
-        try:
-            with urlopen(uri, timeout=timeout_s):
-                return
-        except HTTPError:
-            return  # it answered; whether this path exists does not matter
-        except (URLError, OSError) as err:
-            if time.monotonic() + timeout_s > deadline:
-                reason = getattr(err, "reason", err)
-                raise MoonmlError(
-                    f"tracking server {uri} is unreachable ({reason}). Start it, point "
-                    "tracking.uri / MLFLOW_TRACKING_URI at a reachable one, or use tracking=none."
-                ) from None
-            time.sleep(1)
+class _HeldSignals:
+    """While held, Ctrl-C and SIGTERM are noted instead of raised: a run's end is recorded whole."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def holding(self) -> bool:
+        return bool(self._previous)
+
+    def hold(self) -> None:
+        if self._previous or threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._note)
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.received.append(signum)
+
+    def release(self) -> list[int]:
+        """Restore the handlers; return the signals that arrived meanwhile."""
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+        received, self.received = self.received, []
+        return received
 
 
 class MlflowSession:
-    """Tracking ready for runs: the store is reachable, a helper process will do the logging."""
+    """Tracking ready for runs: the store is usable, a helper process will do the logging."""
 
     def __init__(self, uri: str, tracking_cfg: DictConfig) -> None:
         self.uri = uri
         self.tracking_cfg = tracking_cfg
+        # Held from a run's last step until the session closes: once the run is recorded
+        # FINISHED, a late Ctrl-C must not turn the exit code into 130.
+        self.held_signals = _HeldSignals()
         # fork where it is safe (Linux): the helper starts with what this process imported.
         method = "fork" if sys.platform == "linux" else "spawn"
         # The process starts with the first call, the run's start: after this process has
@@ -91,15 +114,26 @@ class MlflowSession:
             yield tracker
             tracker.flush()
         except KeyboardInterrupt:
+            start_error = tracker.start_error()
+            if start_error is not None:
+                raise start_error from None  # the search was stopped because the start failed
             tracker.end("KILLED")
+            raise
+        except MoonmlError as err:
+            problem = tracker.end("FAILED")
+            if problem:
+                raise MoonmlError(f"{err}; {problem}") from err
             raise
         except BaseException:
             tracker.end("FAILED")
             raise
-        tracker.end("FINISHED")
+        self.held_signals.hold()
+        tracker.complete()
 
     def close(self) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)
+        if self.held_signals.release():
+            log.warning("interrupt received while the run's end was being recorded: ignored")
 
 
 class MlflowTracker(Tracker):
@@ -107,8 +141,9 @@ class MlflowTracker(Tracker):
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
         self._worker = session.worker
+        self._signals = session.held_signals
         self._pending: list[Future] = []
-        self._run = self._submit(_start_run, self.uri, session.tracking_cfg.experiment_name, run_name)
+        self._run = self._submit(start_run, self.uri, session.tracking_cfg.experiment_name, run_name)
 
     @property
     def where(self) -> str:
@@ -120,41 +155,102 @@ class MlflowTracker(Tracker):
         self._pending.append(future)
         return future
 
+    def _log(self, method: str, *args: Any) -> None:
+        if self._run.done() and self._run.exception() is not None:
+            return  # no run to log to: the start's error is what flush() reports
+        self._submit(log_call, method, *args)
+
     def log_params(self, params: dict[str, Any]) -> None:
-        self._submit(_call_mlflow, "log_params", params)
+        self._log("log_params", params)
 
     def log_metrics(self, metrics: dict[str, float]) -> None:
-        self._submit(_call_mlflow, "log_metrics", metrics)
+        self._log("log_metrics", metrics)
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        self._submit(_call_mlflow, "set_tags", tags)
+        self._log("set_tags", tags)
 
     def log_artifact(self, path: Path) -> None:
-        self._submit(_call_mlflow, "log_artifact", str(path))
+        self._log("log_artifact", str(path))
 
     def log_dict(self, content: Any, name: str) -> None:
-        self._submit(_call_mlflow, "log_dict", content, name)
+        self._log("log_dict", content, name)
 
     def log_model(self, model: Any, example: pd.DataFrame) -> None:
-        self._submit(_log_model, model, example, self.register_model)
+        self._log("log_model", model, example)
+
+    @contextmanager
+    def stops_if_start_fails(self) -> Iterator[None]:
+        """Interrupt the block (the search) as soon as opening the run fails."""
+        armed = threading.Lock()
+        state = {"armed": True}
+
+        def stop(future: Future) -> None:
+            with armed:
+                if state["armed"] and future.exception() is not None:
+                    _thread.interrupt_main()  # a KeyboardInterrupt, which run() turns into the error
+
+        self._run.add_done_callback(stop)
+        try:
+            yield
+        finally:
+            with armed:
+                state["armed"] = False
+
+    def start_error(self) -> MoonmlError | None:
+        """The start's error as a MoonmlError, if it failed (without waiting for it)."""
+        if not self._run.done() or self._run.exception() is None:
+            return None
+        return self._failure(_first_line(self._run.exception()))
+
+    def _failure(self, reason: str, problem: str | None = None) -> MoonmlError:
+        return MoonmlError(
+            f"MLflow tracking at {self.uri} failed: {reason}" + (f"; {problem}" if problem else "")
+        )
 
     def flush(self) -> None:
         """Wait for every call made so far; raise the first error as a MoonmlError."""
         for future in self._pending:
             error = future.exception(timeout=CLOSE_DEADLINE_S)
             if error is not None:
-                reason = _first_line(error)
-                raise MoonmlError(f"MLflow tracking at {self.uri} failed: {reason}") from error
+                raise self._failure(_first_line(error))
 
-    def end(self, status: str) -> None:
-        if self._run.exception(timeout=CLOSE_DEADLINE_S) is None:
-            self._worker.submit(_call_mlflow, "end_run", status).result(timeout=CLOSE_DEADLINE_S)
+    def complete(self) -> None:
+        """Register the model, the last step, then end the run FINISHED (FAILED if that fails)."""
+        if self.register_model:
+            registering = self._worker.submit(register_logged_model, self.register_model)
+            try:
+                registering.result(timeout=CLOSE_DEADLINE_S)
+            except Exception as err:
+                reason = f"registering the model as {self.register_model!r}: {_first_line(err)}"
+                raise self._failure(reason, self.end("FAILED")) from None
+        problem = self.end("FINISHED")
+        if problem:
+            raise MoonmlError(f"MLflow tracking at {self.uri}: {problem}")
+
+    def end(self, status: str) -> str | None:
+        """Record the run's end (never raises); say what went wrong if it could not be."""
+        held_here = not self._signals.holding
+        self._signals.hold()  # a second Ctrl-C must not leave the run RUNNING
+        try:
+            if self._run.exception(timeout=CLOSE_DEADLINE_S) is not None:
+                return None  # no run was opened
+            for future in self._pending:
+                future.cancel()  # calls not under way yet: the run ends without them
+            run_id, _ = self._run.result()
+            try:
+                self._worker.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
+            except Exception as err:
+                return f"run {run_id} could not be marked {status} ({_first_line(err)})"
+            return None
+        finally:
+            if held_here:
+                self._signals.release()
 
 
 @contextmanager
 def mlflow_session(tracking_cfg: DictConfig, uri: str) -> Iterator[MlflowSession]:
     bound_http_requests(tracking_cfg.request_timeout_s)
-    check_reachable(uri, tracking_cfg.request_timeout_s)
+    check_store(uri, tracking_cfg.request_timeout_s)
     session = MlflowSession(uri, tracking_cfg)
     try:
         yield session
@@ -167,67 +263,11 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-# What runs in the helper process: module-level functions, so that they can be sent there.
-
-
 def _serve_parent(parent_pid: int) -> None:
-    # Ctrl-C (and a SIGTERM to the process group) reach the helper too; the parent decides how
-    # the run ends (KILLED) and sends end_run here, so the helper must outlive the signal.
+    # Runs first in the helper process. Ctrl-C (and a SIGTERM to the process group) reach the
+    # helper too; the parent decides how the run ends (KILLED) and sends end_run here, so the
+    # helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    # A parent killed outright (SIGKILL) cannot stop the helper, which would wait forever.
-    while os.getppid() == parent_pid:
-        time.sleep(1)
-    os._exit(1)
-
-
-def _warm_up() -> None:
-    # Import now what the run will need, while the parent is busy with its own imports.
-    import skops.io  # noqa: F401
-    from mlflow.models import infer_signature  # noqa: F401
-
-
-def _start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str, str]:
-    import mlflow
-
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment_name)
-    info = mlflow.start_run(run_name=run_name).info
-    # Import what log_model needs now, while the parent searches the grid.
-    import mlflow.sklearn
-    import skops.io  # noqa: F401
-
-    return info.run_id, info.experiment_id
-
-
-def _call_mlflow(name: str, *args: Any) -> None:
-    import mlflow
-
-    getattr(mlflow, name)(*args)
-
-
-def _log_model(model: Any, example: pd.DataFrame, register_model: str | None) -> None:
-    import mlflow
-    import mlflow.sklearn
-    import sklearn
-    import skops
-    from mlflow.models import infer_signature
-
-    mlflow.sklearn.log_model(
-        model,
-        name="model",
-        signature=infer_signature(example, model.predict(example)),
-        input_example=example,
-        skops_trusted_types=SKOPS_TRUSTED_TYPES,
-        # Inferring requirements costs seconds and picks up whatever else is installed.
-        pip_requirements=[
-            f"mlflow=={mlflow.__version__}",
-            f"scikit-learn=={sklearn.__version__}",
-            f"skops=={skops.__version__}",
-        ],
-        registered_model_name=register_model,
-    )
+    exit_with_parent(parent_pid)
+    quiet_helper_logs()

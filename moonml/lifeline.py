@@ -1,0 +1,45 @@
+"""Processes moonml starts end when moonml does, even when it is killed outright (SIGKILL, OOM).
+
+A killed process cannot clean up, and neither the MLflow helper nor joblib's loky workers notice
+on their own: a loky worker busy with a fit, or idle for up to joblib's 300 s idle timeout, stays
+alive, and with it the resource trackers that hold the other end of its pipes (they were still
+there 23 minutes later). So each such process watches its parent and exits once it is gone.
+"""
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# How often a child looks for its parent: a dead moonml's children are gone within this.
+_POLL_S = 0.5
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """In a child process: exit as soon as `parent_pid` stops being this process' parent."""
+    threading.Thread(target=_watch, args=(parent_pid,), daemon=True, name="exit-with-parent").start()
+
+
+def _watch(parent_pid: int) -> None:
+    # An orphan is re-parented (to init or a subreaper), so its parent pid changes.
+    while os.getppid() == parent_pid:
+        time.sleep(_POLL_S)
+    os._exit(1)
+
+
+@contextmanager
+def workers_exit_with_this_process() -> Iterator[None]:
+    """Parallel scikit-learn/joblib work in the block runs in loky workers that watch this process."""
+    from joblib import parallel_config
+
+    with parallel_config(backend="loky", initializer=_serve_search, initargs=(os.getpid(),)):
+        yield
+
+
+def _serve_search(parent_pid: int) -> None:
+    # Ctrl-C reaches the whole process group; the parent stops the search and ends the workers,
+    # so a worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent_pid)

@@ -1,0 +1,216 @@
+"""What the MLflow helper process runs (module-level functions, so that they can be sent there).
+
+Every call names the run moonml opened by its id, through MlflowClient: MLflow's fluent API
+would create a run of its own when none is active, which left stray runs RUNNING forever. Once
+a call fails, the later ones are skipped: against a dead server each would retry for seconds.
+"""
+
+import functools
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from moonml.tracking.store_lock import store_lock
+
+# skops refuses to load what it was not told to trust; a forest is made of these trees.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+
+# This helper's run: its client and id once opened, the logged model, the first failure.
+_run: dict[str, Any] = {"client": None, "id": None, "model": None, "failed": None}
+
+# What store errors mean, for the one line the user reads (SQLAlchemy's own first line can be
+# an unrelated hint about autoflush).
+_KNOWN_CAUSES = {
+    "readonly database": "read-only database (the store's file or folder is not writable)",
+    "file is not a database": "not an MLflow store (a damaged or foreign file)",
+}
+_NOISE = ("(raised as a result of", "(Background on this error")
+
+
+def describe(err: BaseException) -> str:
+    """One line saying what went wrong, from the error and the errors it was raised from."""
+    chain, seen = [], set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        chain.append(err)
+        err = getattr(err, "orig", None) or err.__cause__ or err.__context__
+    for error in chain:
+        for needle, meaning in _KNOWN_CAUSES.items():
+            if needle in str(error):
+                return meaning
+    lines = [line for line in str(chain[0]).splitlines() if line.strip() and not line.startswith(_NOISE)]
+    return lines[0].strip() if lines else type(chain[0]).__name__
+
+
+def _one_line_errors(call: Callable) -> Callable:
+    # The parent reports a single line; the full error stays attached for HYDRA_FULL_ERROR=1.
+    @functools.wraps(call)
+    def reported(*args: Any) -> Any:
+        try:
+            return call(*args)
+        except Exception as err:
+            raise RuntimeError(describe(err)) from err
+
+    return reported
+
+
+def quiet_helper_logs() -> None:
+    # A failing call is reported once, by the parent; urllib3 would add a line per retry.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
+
+
+@_one_line_errors
+def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str, str]:
+    import mlflow
+    from mlflow import MlflowClient
+
+    # log_model finds the store through the process-wide URI (and the run through its id).
+    mlflow.set_tracking_uri(uri)
+    # Opening a sqlite store (MlflowClient does it at once) creates or migrates it: one process
+    # at a time. Creating the experiment under the same lock keeps parallel jobs from colliding
+    # on its name.
+    with store_lock(uri):
+        client = MlflowClient(uri)
+        run = _job_run(client) or client.create_run(
+            _experiment_id(client, experiment_name), run_name=run_name
+        )
+    _run.update(client=client, id=run.info.run_id)
+    # Import what log_model needs now, while the parent searches the grid.
+    import mlflow.sklearn
+    import skops.io  # noqa: F401
+
+    return run.info.run_id, run.info.experiment_id
+
+
+def _job_run(client: Any) -> Any:
+    # Inside an AzureML job the service made the run (and says which): log into that one.
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    return client.get_run(run_id) if run_id else None
+
+
+def _experiment_id(client: Any, name: str) -> str:
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        try:
+            return client.create_experiment(name)
+        except MlflowException:
+            # Another process created it meanwhile (a server's store takes no lock of ours).
+            experiment = client.get_experiment_by_name(name)
+            if experiment is None:
+                raise
+    if experiment.lifecycle_stage == "deleted":
+        raise RuntimeError(
+            f"experiment {name!r} is deleted in this store: restore it (mlflow experiments restore "
+            f"--experiment-id {experiment.experiment_id}) or set tracking.experiment_name"
+        )
+    return experiment.experiment_id
+
+
+@_one_line_errors
+def log_call(method: str, *args: Any) -> None:
+    """Make one logging call (`method`) against the open run, unless an earlier call failed."""
+    if _run["id"] is None:
+        raise RuntimeError("no MLflow run is open")
+    if _run["failed"]:
+        raise RuntimeError(f"skipped after an earlier failure: {_run['failed']}")
+    try:
+        _LOGGING_CALLS[method](_run["client"], _run["id"], *args)
+    except Exception as err:
+        _run["failed"] = describe(err)
+        raise
+
+
+def _log_params(client: Any, run_id: str, params: dict[str, Any]) -> None:
+    from mlflow.entities import Param
+
+    client.log_batch(run_id, params=[Param(name, str(value)) for name, value in params.items()])
+
+
+def _log_metrics(client: Any, run_id: str, metrics: dict[str, float]) -> None:
+    from mlflow.entities import Metric
+
+    now_ms = int(time.time() * 1000)
+    client.log_batch(
+        run_id, metrics=[Metric(name, float(value), now_ms, 0) for name, value in metrics.items()]
+    )
+
+
+def _set_tags(client: Any, run_id: str, tags: dict[str, str]) -> None:
+    from mlflow.entities import RunTag
+
+    client.log_batch(run_id, tags=[RunTag(name, str(value)) for name, value in tags.items()])
+
+
+def _log_artifact(client: Any, run_id: str, path: str) -> None:
+    client.log_artifact(run_id, path)
+
+
+def _log_dict(client: Any, run_id: str, content: Any, name: str) -> None:
+    client.log_dict(run_id, content, name)
+
+
+def _log_model(client: Any, run_id: str, model: Any, example: pd.DataFrame) -> None:
+    import mlflow
+    import mlflow.sklearn
+    import sklearn
+    import skops
+    from mlflow.models import infer_signature
+
+    _run["model"] = mlflow.sklearn.log_model(
+        model,
+        name="model",
+        run_id=run_id,
+        signature=infer_signature(example, model.predict(example)),
+        input_example=example,
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+        # Inferring requirements costs seconds and picks up whatever else is installed.
+        pip_requirements=[
+            f"mlflow=={mlflow.__version__}",
+            f"scikit-learn=={sklearn.__version__}",
+            f"skops=={skops.__version__}",
+        ],
+    )
+
+
+_LOGGING_CALLS: dict[str, Callable[..., None]] = {
+    "log_params": _log_params,
+    "log_metrics": _log_metrics,
+    "set_tags": _set_tags,
+    "log_artifact": _log_artifact,
+    "log_dict": _log_dict,
+    "log_model": _log_model,
+}
+
+
+@_one_line_errors
+def register_logged_model(name: str) -> str:
+    """Register the run's logged model as a new version of `name`; return the version.
+
+    The run's last step, made only once everything else is logged: a registered model always
+    comes from a complete run.
+    """
+    from mlflow.exceptions import MlflowException
+
+    client, model = _run["client"], _run["model"]
+    if model is None:
+        raise RuntimeError("no model was logged in this run")
+    try:
+        client.create_registered_model(name)
+    except MlflowException as err:
+        if err.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    version = client.create_model_version(
+        name, source=model.model_uri, run_id=_run["id"], model_id=model.model_id
+    )
+    return version.version
+
+
+@_one_line_errors
+def end_run(status: str) -> None:
+    _run["client"].set_terminated(_run["id"], status)
