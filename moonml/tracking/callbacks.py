@@ -14,7 +14,7 @@ class InitTrackingStore(Callback):
     """
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        if config.tracking.backend != "mlflow" or not _jobs_run_here(config.hydra.launcher):
+        if config.tracking.backend != "mlflow" or not jobs_run_here(config.hydra.launcher):
             return
         from moonml.tracking.uri import tracking_uri
 
@@ -27,7 +27,7 @@ class InitTrackingStore(Callback):
         mlflow.set_experiment(config.tracking.experiment_name)
 
 
-def _jobs_run_here(launcher: DictConfig) -> bool:
+def jobs_run_here(launcher: DictConfig) -> bool:
     """False for the azureml launcher, unless its local backend replays the jobs on this machine."""
     if not launcher.get("_target_", "").endswith("AzureMLLauncher"):
         return True

@@ -106,6 +106,7 @@ class MlflowTracker(Tracker):
     def __init__(self, session: MlflowSession, run_name: str | None) -> None:
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
+        self.champion_alias = session.tracking_cfg.get("champion_alias")
         self._worker = session.worker
         self._pending: list[Future] = []
         self._run = self._submit(_start_run, self.uri, session.tracking_cfg.experiment_name, run_name)
@@ -135,8 +136,10 @@ class MlflowTracker(Tracker):
     def log_dict(self, content: Any, name: str) -> None:
         self._submit(_call_mlflow, "log_dict", content, name)
 
-    def log_model(self, model: Any, example: pd.DataFrame) -> None:
-        self._submit(_log_model, model, example, self.register_model)
+    def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
+        # register=False: a sweep's job; the sweep's end registers its best run (moonml.sweep).
+        name = self.register_model if register else None
+        self._submit(_log_model, model, example, name, self.champion_alias)
 
     def flush(self) -> None:
         """Wait for every call made so far; raise the first error as a MoonmlError."""
@@ -210,14 +213,16 @@ def _call_mlflow(name: str, *args: Any) -> None:
     getattr(mlflow, name)(*args)
 
 
-def _log_model(model: Any, example: pd.DataFrame, register_model: str | None) -> None:
+def _log_model(
+    model: Any, example: pd.DataFrame, register_model: str | None, champion_alias: str | None
+) -> None:
     import mlflow
     import mlflow.sklearn
     import sklearn
     import skops
     from mlflow.models import infer_signature
 
-    mlflow.sklearn.log_model(
+    logged = mlflow.sklearn.log_model(
         model,
         name="model",
         signature=infer_signature(example, model.predict(example)),
@@ -231,3 +236,8 @@ def _log_model(model: Any, example: pd.DataFrame, register_model: str | None) ->
         ],
         registered_model_name=register_model,
     )
+    if register_model:
+        from moonml.tracking.registry import promote_if_better
+
+        version = logged.registered_model_version
+        promote_if_better(mlflow.MlflowClient(), register_model, str(version), champion_alias)
