@@ -140,3 +140,29 @@ def test_metrics_json_holds_the_objective(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "cv_best_score"}
+
+
+def test_value_problems_checks_every_value_and_leaves_unknown_names_to_config_problems() -> None:
+    from omegaconf import OmegaConf
+
+    from moonml.param_check import value_problems
+
+    model = OmegaConf.create(
+        {
+            "estimator": "sklearn.ensemble.RandomForestClassifier",
+            "params": {"min_samples_leaf": 1, "max_featurez": "x"},
+            "grid": {"max_depth": [2, None, "five", 0], "criterion": ["gini", "entropy"]},
+        }
+    )
+    [problem] = value_problems(model)
+    assert problem.startswith("model.grid.max_depth: 'five' is refused (max_depth must be an int")
+    assert "; 0 is refused" in problem
+
+
+def test_run_name_is_the_shortened_overrides() -> None:
+    from moonml.sweep import MAX_RUN_NAME, run_name
+
+    overrides = ["seed=2", "model.grid.max_depth=[10]", "data.train_path=/a/b/train.csv", "+model.params.x=1"]
+    assert run_name(overrides, "0") == "seed=2,max_depth=[10],train_path=train.csv,x=1"
+    assert run_name([], "12-00-00") == "12-00-00"
+    assert len(run_name([f"k{i}=v" for i in range(200)], "0")) == MAX_RUN_NAME
