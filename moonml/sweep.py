@@ -64,7 +64,7 @@ class RegisterSweepBest(Callback):
         from moonml.tracking.callbacks import jobs_run_here
 
         tracking = config.tracking
-        if tracking.backend != "mlflow" or not tracking.register_model:
+        if tracking.backend == "none" or not tracking.register_model:
             return
         if not jobs_run_here(config.hydra.launcher):
             return  # AzureML jobs register from their own run (see the README)

@@ -1,14 +1,20 @@
 """Sweeps: the objective Hydra's sweepers optimise, typed grid values, one registered model per
 sweep, the champion alias, readable run names (real subprocess runs, real sqlite stores)."""
 
+import contextlib
 import json
+import os
+import pty
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, data_args, run_moonml
+from tests.conftest import SMALL_GRID, clean_env, data_args, run_moonml
 
 OPTUNA = [
     "hydra/sweeper=optuna",
@@ -166,3 +172,49 @@ def test_run_name_is_the_shortened_overrides() -> None:
     assert run_name(overrides, "0") == "seed=2,max_depth=[10],train_path=train.csv,x=1"
     assert run_name([], "12-00-00") == "12-00-00"
     assert len(run_name([f"k{i}=v" for i in range(200)], "0")) == MAX_RUN_NAME
+
+
+def run_on_terminal(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, str]:
+    """moonml with stderr on a real terminal (a pty); stdout captured. Returns (result, terminal)."""
+    primary, secondary = pty.openpty()
+    seen = bytearray()
+
+    def drain() -> None:
+        # Ends with EIO (Linux) once no process holds the terminal's other end.
+        with contextlib.suppress(OSError):
+            while chunk := os.read(primary, 4096):
+                seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "moonml", *argv],
+            cwd=cwd,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=secondary,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        os.close(secondary)
+        reader.join(timeout=30)
+        os.close(primary)
+    return done, seen.decode(errors="replace")
+
+
+@pytest.mark.slow
+def test_parallel_jobs_prefix_their_lines_and_show_no_counter_on_a_terminal(tmp_path: Path) -> None:
+    args = [*data_args(), *SMALL_GRID, "tracking=none"]
+    single, terminal = run_on_terminal(args, tmp_path)
+    assert single.returncode == 0
+    assert "grid search: 5/5 fits" in terminal  # a single run on a terminal shows its counter
+    done, terminal = run_on_terminal(
+        ["-m", "seed=1,2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *args], tmp_path
+    )
+    assert done.returncode == 0, terminal[-3000:]
+    assert "grid search" not in terminal
+    results = [line for line in done.stdout.splitlines() if "accuracy" in line or "Outputs:" in line]
+    assert len(results) == 4
+    assert {line.split("] ")[0] + "]" for line in results} == {"[job 0]", "[job 1]"}, done.stdout
