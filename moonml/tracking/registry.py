@@ -51,8 +51,21 @@ def register_run_model(client: MlflowClient, name: str, run_id: str) -> ModelVer
     import mlflow
 
     mlflow.set_tracking_uri(client.tracking_uri)
-    version = mlflow.register_model(f"runs:/{run_id}/model", name)
+    version = mlflow.register_model(_model_uri(client, run_id), name)
     return client.get_model_version(name, version.version)
+
+
+def _model_uri(client: MlflowClient, run_id: str) -> str:
+    """The run's logged model `model` (MLflow 3 keeps it apart from the run's artifacts)."""
+    run = client.get_run(run_id)
+    try:
+        models = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run_id}' AND name = 'model'",
+        )
+    except MlflowException:  # a store without logged-model search resolves the run's path itself
+        models = []
+    return models[0].model_uri if models else f"runs:/{run_id}/model"
 
 
 def promote_if_better(client: MlflowClient, name: str, version: str, alias: str | None) -> bool:
