@@ -16,7 +16,10 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError, full_error_requested
+from moonml.logs import prefix_console_lines
+from moonml.objective import check_sweeper_direction, objective_value
 from moonml.schema import CONFIG_DIR, register_schemas
+from moonml.sweep import sweep_id
 
 log = logging.getLogger("moonml")
 register_schemas()
@@ -28,17 +31,23 @@ def _terminate_as_interrupt(signum: int, frame: Any) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def main(cfg: DictConfig) -> dict[str, float]:
+def main(cfg: DictConfig) -> float:
+    """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
     from moonml.train import train
 
     hydra_cfg = HydraConfig.get()
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    if hydra_cfg.mode == RunMode.MULTIRUN:
+        prefix_console_lines(f"[job {hydra_cfg.job.num}] ")
     try:
+        check_sweeper_direction(cfg.objective, hydra_cfg.sweeper)
         metrics = train(
             cfg,
             output_dir=hydra_cfg.runtime.output_dir,
             overrides=list(hydra_cfg.overrides.task),
+            sweep=sweep_id(),
         )
+        return objective_value(cfg.objective, metrics)
     except MoonmlError as err:
         if full_error_requested():
             raise

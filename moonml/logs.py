@@ -8,3 +8,14 @@ class BelowWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.WARNING
+
+
+def prefix_console_lines(prefix: str) -> None:
+    """Start every console line with `prefix`, so the lines of parallel jobs can be told apart.
+
+    Only the console handlers change: the job's log file is its own already.
+    """
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            fmt = handler.formatter._fmt if handler.formatter else "%(message)s"
+            handler.setFormatter(logging.Formatter(prefix + (fmt or "%(message)s")))

@@ -63,6 +63,7 @@ class MlflowTracking:
     uri: Optional[str] = None  # None: $MLFLOW_TRACKING_URI, else MLflow's embedded sqlite store
     experiment_name: str = "moonml"
     register_model: Optional[str] = "moon_model"  # None skips registration
+    champion_alias: Optional[str] = "champion"  # best version by the objective; None: no alias
     request_timeout_s: int = 4  # per HTTP request to a tracking server
 
 
@@ -71,6 +72,7 @@ class AzureMLTracking:
     backend: str = "azureml"  # the workspace's MLflow URI; inside an AzureML job, the job's run
     experiment_name: str = "moonml"
     register_model: Optional[str] = "moon_model"  # registered in the workspace's model registry
+    champion_alias: Optional[str] = "champion"  # best version by the objective; None: no alias
     request_timeout_s: int = 4
 
 
@@ -113,8 +115,15 @@ class AzureMLSettings:
 
 
 @dataclass
+class Objective:
+    metric: str = "cv_best_score"  # a metric every run logs; the run returns it to Hydra
+    direction: str = "maximize"  # maximize | minimize
+
+
+@dataclass
 class MoonmlConfig:
     seed: int = 42
+    objective: Objective = field(default_factory=Objective)
     data: Any = MISSING
     model: Any = MISSING
     tracking: Any = MISSING

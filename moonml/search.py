@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid
 from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
 from moonml.estimator import import_classifier
+from moonml.sweep import parallel_jobs
 
 
 def config_problems(model_cfg: DictConfig) -> list[str]:
@@ -100,13 +101,15 @@ def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSe
     params = OmegaConf.to_container(model_cfg.params)
     if "random_state" in estimator_class().get_params():
         params.setdefault("random_state", seed)
-    search_class = _CountingGridSearch if sys.stderr.isatty() else GridSearchCV
+    # Counters of jobs running side by side would overwrite one another on the same line.
+    search_class = _CountingGridSearch if sys.stderr.isatty() and not parallel_jobs() else GridSearchCV
     search = search_class(
         estimator_class(**params),
         param_grid=plain_grid(model_cfg),
         cv=model_cfg.cv,
         scoring=model_cfg.scoring,
         n_jobs=model_cfg.n_jobs,
+        error_score="raise",  # a candidate that fails to fit fails the run, not a silent NaN
     )
     try:
         return search.fit(train[FEATURES], train[LABEL])

@@ -17,8 +17,11 @@ from moonml.data import FEATURES, Split, load_split
 from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
 from moonml.lifeline import workers_exit_with_this_process
+from moonml.objective import objective_problems
+from moonml.param_check import value_problems
 from moonml.plots import data_figure, decision_boundary_figure
 from moonml.search import check_folds, config_problems, grid_search, plain_grid
+from moonml.sweep import SWEEP_TAG, run_name
 from moonml.tracking import Tracker, tracking_session
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def check_config(cfg: DictConfig) -> None:
     """Raise one MoonmlError listing every problem, rather than failing on the first."""
-    problems = config_problems(cfg.model)
+    problems = config_problems(cfg.model) + value_problems(cfg.model) + objective_problems(cfg.objective)
     if cfg.data.source == "generated":
         from moonml.data.moons import setting_problems
 
@@ -43,8 +46,13 @@ def check_config(cfg: DictConfig) -> None:
         raise MoonmlError("invalid config:\n  " + "\n  ".join(problems))
 
 
-def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) -> dict[str, float]:
-    """Run the whole pipeline for one composed config; return the test-set metrics."""
+def train(
+    cfg: DictConfig, output_dir: str, overrides: list[str] | None = None, sweep: str | None = None
+) -> dict[str, float]:
+    """Run the whole pipeline for one composed config; return every metric it logged.
+
+    A job of a sweep (`sweep`: the sweep's id) does not register its model: the sweep's end does.
+    """
     with tracking_session(cfg) as tracking:
         check_config(cfg)
         out = Path(output_dir)
@@ -52,17 +60,23 @@ def train(cfg: DictConfig, output_dir: str, overrides: list[str] | None = None) 
         split = load_split(cfg.data, cfg.azureml)
         check_folds(cfg.model.cv, split)
         grid = plain_grid(cfg.model)
-        with tracking.run(run_name=out.name) as tracker:
-            metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [])
+        with tracking.run(run_name=run_name(overrides or [], out.name)) as tracker:
+            metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [], sweep)
         log.info("Outputs: %s", out.resolve())
         log.info("Tracking: %s", tracker.where)
     return metrics
 
 
 def _run_pipeline(
-    cfg: DictConfig, split: Split, grid: dict, out: Path, tracker: Tracker, overrides: list[str]
+    cfg: DictConfig,
+    split: Split,
+    grid: dict,
+    out: Path,
+    tracker: Tracker,
+    overrides: list[str],
+    sweep: str | None,
 ) -> dict[str, float]:
-    tracker.set_tags(_run_tags(overrides, split.fingerprint))
+    tracker.set_tags(_run_tags(overrides, split.fingerprint) | _objective_tags(cfg.objective, sweep))
     tracker.log_dict(OmegaConf.to_container(cfg, resolve=True), "config.yaml")
     tracker.log_dict(overrides, "overrides.yaml")
     searched = {f"gridsearch/{name}": str(values) for name, values in grid.items()}
@@ -79,9 +93,10 @@ def _run_pipeline(
     _show("Selected hyper-parameters:", selected)
 
     metrics = test_metrics(model, split.test)
-    (out / "metrics.json").write_text(_json(metrics | {"cv_best_score": search.best_score_}))
-    tracker.log_metrics(metrics | {"cv_best_score": float(search.best_score_)})
     _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
+    metrics["cv_best_score"] = float(search.best_score_)
+    (out / "metrics.json").write_text(_json(metrics))
+    tracker.log_metrics(metrics)
 
     decision_boundary_figure(model, split.train, split.test, cfg.seed).savefig(
         out / "decision_boundary.png", dpi=110
@@ -89,7 +104,7 @@ def _run_pipeline(
     data_figure(split.train, split.test, cfg.seed).savefig(out / "data.png", dpi=110)
     for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
         tracker.log_artifact(out / name)
-    tracker.log_model(model, split.train[FEATURES].head(5))
+    tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
     return metrics
 
 
@@ -117,6 +132,12 @@ def _run_tags(overrides: list[str], fingerprint: dict[str, str]) -> dict[str, st
     if commit:
         tags["moonml.git_commit"] = commit
     return tags | fingerprint
+
+
+def _objective_tags(objective: DictConfig, sweep: str | None) -> dict[str, str]:
+    # The registry ranks versions by these, read back from the run (moonml.tracking.registry).
+    tags = {"moonml.objective": objective.metric, "moonml.objective_direction": objective.direction}
+    return tags | ({SWEEP_TAG: sweep} if sweep else {})
 
 
 def _git_commit() -> str | None:

@@ -176,9 +176,11 @@ def test_tracking_none_writes_outputs_and_no_store(tmp_path: Path) -> None:
 
 
 def test_failing_run_ends_failed_and_keeps_outputs(tmp_path: Path) -> None:
-    result = run_moonml(*data_args(), "model.grid.max_depth=[-1]", "hydra.run.dir=out", cwd=tmp_path)
+    # Each value is valid alone (the config check passes them); together they fail in fit.
+    bad_pair = ["+model.params.bootstrap=false", "+model.params.max_samples=0.5"]
+    result = run_moonml(*data_args(), *bad_pair, "hydra.run.dir=out", cwd=tmp_path)
     assert result.returncode == 1
-    assert "max_depth" in result.stderr and "Traceback" not in result.stderr
+    assert "max_sample" in result.stderr and "Traceback" not in result.stderr
     assert only_run(store_client(tmp_path)).info.status == "FAILED"
     assert (tmp_path / "out" / "__main__.log").is_file()
 

@@ -33,7 +33,7 @@ class Tracker:
     def log_dict(self, content: Any, name: str) -> None:
         pass
 
-    def log_model(self, model: Any, example: pd.DataFrame) -> None:
+    def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
         pass
 
     def stops_if_start_fails(self) -> AbstractContextManager[None]:

@@ -189,13 +189,15 @@ _LOGGING_CALLS: dict[str, Callable[..., None]] = {
 
 
 @_one_line_errors
-def register_logged_model(name: str) -> str:
+def register_logged_model(name: str, champion_alias: str | None) -> str:
     """Register the run's logged model as a new version of `name`; return the version.
 
     The run's last step, made only once everything else is logged: a registered model always
-    comes from a complete run.
+    comes from a complete run. The champion alias then moves to it if it beats the holder.
     """
     from mlflow.exceptions import MlflowException
+
+    from moonml.tracking.registry import promote_if_better
 
     client, model = _run["client"], _run["model"]
     if model is None:
@@ -208,6 +210,7 @@ def register_logged_model(name: str) -> str:
     version = client.create_model_version(
         name, source=model.model_uri, run_id=_run["id"], model_id=model.model_id
     )
+    promote_if_better(client, name, version.version, champion_alias)
     return version.version
 
 

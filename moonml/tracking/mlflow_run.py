@@ -140,6 +140,7 @@ class MlflowTracker(Tracker):
     def __init__(self, session: MlflowSession, run_name: str | None) -> None:
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
+        self.champion_alias = session.tracking_cfg.get("champion_alias")
         self._worker = session.worker
         self._signals = session.held_signals
         self._pending: list[Future] = []
@@ -175,7 +176,10 @@ class MlflowTracker(Tracker):
     def log_dict(self, content: Any, name: str) -> None:
         self._log("log_dict", content, name)
 
-    def log_model(self, model: Any, example: pd.DataFrame) -> None:
+    def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
+        if not register:
+            # A sweep's job: the sweep's end registers its best run (moonml.sweep).
+            self.register_model = None
         self._log("log_model", model, example)
 
     @contextmanager
@@ -217,7 +221,7 @@ class MlflowTracker(Tracker):
     def complete(self) -> None:
         """Register the model, the last step, then end the run FINISHED (FAILED if that fails)."""
         if self.register_model:
-            registering = self._worker.submit(register_logged_model, self.register_model)
+            registering = self._worker.submit(register_logged_model, self.register_model, self.champion_alias)
             try:
                 registering.result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:

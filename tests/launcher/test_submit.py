@@ -177,8 +177,12 @@ def test_wait_concurrently_map_failures_return_metrics(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     sdk.plans = [
-        {"statuses": ["Queued", "Running", "Running", "Completed"], "metrics": {"accuracy": 0.97}},
+        {
+            "statuses": ["Queued", "Running", "Running", "Completed"],
+            "metrics": {"accuracy": 0.97, "cv_best_score": [0.9, 0.96]},
+        },
         {"statuses": ["Running", "Failed"], "error": "ModuleNotFoundError: No module named 'x'"},
+        # Completed, but without moonml's objective (hydra.launcher.return_metric): a failed trial.
         {"statuses": ["Queued"] * 5 + ["Running", "Completed"], "metrics": {"accuracy": 0.95}},
     ]
     with (
@@ -192,9 +196,11 @@ def test_wait_concurrently_map_failures_return_metrics(
         ) as returns,
     ):
         pass
-    assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED]
-    assert returns[0].return_value == {"accuracy": 0.97}
-    assert returns[2].return_value == {"accuracy": 0.95}
+    assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.FAILED]
+    assert returns[0].return_value == 0.96  # the objective's float, for sweepers
+    missing = str(returns[2]._return_value)
+    assert "no numeric metric 'cv_best_score' (hydra.launcher.return_metric)" in missing
+    assert "metrics it logged: accuracy" in missing
     failure = str(returns[1]._return_value)
     assert "Failed" in failure and "No module named 'x'" in failure
     assert "https://ml.azure.com/runs/run_1" in failure  # where the logs are

@@ -21,11 +21,13 @@ from hydra.core.utils import JobReturn, JobStatus
 
 from . import _snapshot
 from ._job import JobSpec
+from ._metric import job_result
 
 log = logging.getLogger(__name__)
 
 # Set in the job's environment so that the app (or a test) can tell where it runs.
 BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
+SWEEP_DIR_VAR = "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR"
 SERVER_ARTIFACT_ROOT_VAR = "_MLFLOW_SERVER_ARTIFACT_ROOT"
 
 
@@ -65,6 +67,8 @@ def job_environment(spec: JobSpec, caller_cwd: Path, base: Mapping[str, str]) ->
         # where the caller's default store keeps artifacts.
         env.setdefault(SERVER_ARTIFACT_ROOT_VAR, str(caller_cwd / "mlruns"))
     env[BACKEND_VAR] = "local"
+    # The job runs as a plain single run: this tells it which sweep it belongs to.
+    env[SWEEP_DIR_VAR] = str(Path(str(spec.sweep_config.hydra.sweep.dir)).absolute())
     return env
 
 
@@ -93,7 +97,8 @@ def run_one(spec: JobSpec, snapshot_dir: Path, env: Mapping[str, str]) -> JobRet
                 f"its output is above, its files in {spec.job_dir}"
             ),
         )
-    return spec.job_return(JobStatus.COMPLETED, read_metrics(spec.job_dir, spec.settings.get("metrics_file")))
+    metrics = read_metrics(spec.job_dir, spec.settings.get("metrics_file"))
+    return spec.job_return(*job_result(metrics, spec.settings.get("return_metric"), f"job #{spec.idx}"))
 
 
 def warn_about_checkout_paths(source_dir: Path) -> list[str]:

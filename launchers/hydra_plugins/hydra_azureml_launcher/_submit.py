@@ -18,6 +18,7 @@ from . import _environment, _snapshot, workspace
 from ._dryrun import offline_environment, script_run_config
 from ._errors import LauncherError
 from ._job import JobSpec
+from ._metric import job_result
 
 log = logging.getLogger(__name__)
 TERMINAL = {"Completed": JobStatus.COMPLETED, "Failed": JobStatus.FAILED, "Canceled": JobStatus.FAILED}
@@ -140,8 +141,9 @@ def _finish(
     spec: JobSpec, run: Any, url: str, status: str, call: Callable[[Callable[[], Any], str], Any]
 ) -> JobReturn:
     if TERMINAL[status] == JobStatus.COMPLETED:
-        metrics = call(run.get_metrics, f"metrics of run {run.id}")
-        return spec.job_return(JobStatus.COMPLETED, dict(metrics or {}))
+        metrics = dict(call(run.get_metrics, f"metrics of run {run.id}") or {})
+        where = f"run {run.id} (job #{spec.idx}, {url})"
+        return spec.job_return(*job_result(metrics, spec.settings.get("return_metric"), where))
     details = call(run.get_details, f"details of run {run.id}") or {}
     error = details.get("error") or {}
     message = (error.get("error") or {}).get("message") or error.get("message") or "no error message"

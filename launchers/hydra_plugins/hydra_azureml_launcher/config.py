@@ -1,8 +1,8 @@
 """The launcher's settings: `hydra/launcher=azureml` selects them, `hydra.launcher.<field>=...` sets one.
 
 App settings are read through documented conventions (`compute.target`, `environment`,
-`azureml`, `tracking.experiment_name`) with `oc.select` defaults, so any Hydra app works; an app
-without those keys sets the `hydra.launcher.*` fields directly.
+`azureml`, `tracking.experiment_name`, `objective.metric`) with `oc.select` defaults, so any
+Hydra app works; an app without those keys sets the `hydra.launcher.*` fields directly.
 """
 
 from dataclasses import dataclass, field
@@ -58,6 +58,9 @@ class AzureMLLauncherConf:
 
     # JSON file the app writes in its output dir; local backend returns its content as metrics.
     metrics_file: str = "metrics.json"
+    # The one metric each job returns, as a float, to the sweeper (Optuna & co.); a run without
+    # it is a failed job. None: the job returns all its metrics (a dict).
+    return_metric: Optional[str] = "${oc.select:objective.metric,null}"
     # local backend: jobs run at the same time.
     local_parallel: int = 1
 

@@ -1,0 +1,52 @@
+"""The objective: the one logged metric a run returns to Hydra and ranks models by.
+
+Hydra's sweepers (Optuna, Nevergrad, Ax) read the task function's return value as a float;
+the registry's champion is chosen by the same metric, so a sweep and the registry agree.
+"""
+
+from collections.abc import Mapping
+
+from omegaconf import DictConfig
+
+from moonml.errors import MoonmlError
+
+# Every metric a run logs: the test-set metrics of moonml.evaluate and the search's best CV score.
+METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "cv_best_score")
+DIRECTIONS = ("maximize", "minimize")
+
+
+def objective_problems(objective: DictConfig) -> list[str]:
+    problems = []
+    if objective.metric not in METRICS:
+        problems.append(
+            f"objective.metric: {objective.metric!r} is not a metric a run logs "
+            f"(choose one of: {', '.join(METRICS)})"
+        )
+    if objective.direction not in DIRECTIONS:
+        problems.append(f"objective.direction: {objective.direction!r} is neither {' nor '.join(DIRECTIONS)}")
+    return problems
+
+
+def objective_value(objective: DictConfig, metrics: Mapping[str, float]) -> float:
+    return float(metrics[objective.metric])
+
+
+def beats(candidate: float, incumbent: float, direction: str) -> bool:
+    """Strictly better: a tie keeps the incumbent."""
+    return candidate > incumbent if direction == "maximize" else candidate < incumbent
+
+
+def check_sweeper_direction(objective: DictConfig, sweeper: DictConfig) -> None:
+    """A sweeper that minimises what the objective maximises would hunt for the worst model.
+
+    Optuna's sweeper has a `direction` (default minimize); other sweepers are left alone.
+    """
+    direction = sweeper.get("direction")
+    direction = getattr(direction, "name", direction)  # Optuna's schema holds an Enum
+    if not isinstance(direction, str):
+        return  # no direction, or a list for a multi-objective study
+    if direction != objective.direction:
+        raise MoonmlError(
+            f"hydra.sweeper.direction={direction} but objective.direction={objective.direction} "
+            f"({objective.metric}): add hydra.sweeper.direction={objective.direction}"
+        )

@@ -1,0 +1,52 @@
+"""Check `model.params` and `model.grid` values against the estimator's own constraints.
+
+scikit-learn validates a parameter only when `fit` runs: inside a grid search a bad value
+fails some candidates after seconds of work, with a traceback, while the others go on. Each
+value is checked here, alone, before anything runs, so one config error lists every bad one.
+"""
+
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import InvalidParameterError
+
+from moonml.errors import MoonmlError
+from moonml.estimator import import_classifier
+
+
+def value_problems(model_cfg: DictConfig) -> list[str]:
+    """One line per config key holding values the estimator refuses.
+
+    Parameters the estimator does not have, or an estimator that does not import, are left to
+    `config_problems`, which reports them.
+    """
+    try:
+        estimator = import_classifier(model_cfg.estimator)()
+    except (MoonmlError, TypeError):
+        return []
+    known = set(estimator.get_params())
+    problems = []
+    for section in ("params", "grid"):
+        values = OmegaConf.to_container(model_cfg[section])
+        for name, value in values.items():
+            if name not in known:
+                continue
+            tried = value if section == "grid" and isinstance(value, list) else [value]
+            reasons = [r for r in (_refusal(estimator, name, v) for v in tried) if r]
+            if reasons:
+                problems.append(f"model.{section}.{name}: {'; '.join(reasons)}")
+    return problems
+
+
+def _refusal(estimator: BaseEstimator, name: str, value: Any) -> str | None:
+    """Why the estimator refuses `name=value`, or None when it accepts it."""
+    candidate = estimator.__class__(**{name: value})
+    try:
+        candidate._validate_params()
+    except InvalidParameterError as err:
+        # "The 'max_depth' parameter of X must be an int in ... Got 'five' instead."
+        text = str(err)
+        must = text[text.find("must be") :].split(". Got ")[0] if "must be" in text else text
+        return f"{value!r} is refused ({name} {must})"
+    return None

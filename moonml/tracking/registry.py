@@ -1,0 +1,107 @@
+"""The model registry's hygiene: which runs get a version, and where the champion alias points.
+
+A run's objective (`moonml.objective` / `moonml.objective_direction` tags), its metrics and its
+data fingerprint (`data.*` tags) are read from MLflow, so every decision here can be redone from
+the store alone. The champion moves only to a version that strictly beats it on the same data.
+"""
+
+import logging
+
+from mlflow.entities import Run
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from moonml.objective import beats
+
+log = logging.getLogger(__name__)
+OBJECTIVE_TAG = "moonml.objective"
+DIRECTION_TAG = "moonml.objective_direction"
+FINGERPRINT_PREFIX = "data."
+
+
+def fingerprint(run: Run) -> dict[str, str]:
+    return {k: v for k, v in run.data.tags.items() if k.startswith(FINGERPRINT_PREFIX)}
+
+
+def objective_of(run: Run) -> tuple[str, str, float] | None:
+    """(metric, direction, value) the run was trained for; None when it lacks any of them."""
+    metric = run.data.tags.get(OBJECTIVE_TAG)
+    direction = run.data.tags.get(DIRECTION_TAG, "maximize")
+    if metric is None or metric not in run.data.metrics:
+        return None
+    return metric, direction, run.data.metrics[metric]
+
+
+def best_run(runs: list[Run]) -> Run | None:
+    """The run that is best by its objective (all runs of one sweep share it)."""
+    best: tuple[Run, float] | None = None
+    for run in runs:
+        objective = objective_of(run)
+        if objective is None:
+            continue
+        _, direction, value = objective
+        if best is None or beats(value, best[1], direction):
+            best = (run, value)
+    return best[0] if best else None
+
+
+def register_run_model(client: MlflowClient, name: str, run_id: str) -> ModelVersion:
+    """A new version of `name` from the model the run logged as `model`."""
+    import mlflow
+
+    mlflow.set_tracking_uri(client.tracking_uri)
+    version = mlflow.register_model(_model_uri(client, run_id), name)
+    return client.get_model_version(name, version.version)
+
+
+def _model_uri(client: MlflowClient, run_id: str) -> str:
+    """The run's logged model `model` (MLflow 3 keeps it apart from the run's artifacts)."""
+    run = client.get_run(run_id)
+    try:
+        models = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run_id}' AND name = 'model'",
+        )
+    except MlflowException:  # a store without logged-model search resolves the run's path itself
+        models = []
+    return models[0].model_uri if models else f"runs:/{run_id}/model"
+
+
+def promote_if_better(client: MlflowClient, name: str, version: str, alias: str | None) -> bool:
+    """Point `alias` at `version` when no version holds it or the new one beats the holder.
+
+    Only versions trained on the same data (equal `data.*` tags) and for the same objective
+    metric are compared; otherwise the alias stays, with a message saying why.
+    """
+    if not alias:
+        return False
+    candidate_version = client.get_model_version(name, version)
+    candidate = client.get_run(candidate_version.run_id)
+    try:
+        holder_version = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        holder_version = None  # no version holds the alias yet
+    if holder_version is not None:
+        holder = client.get_run(holder_version.run_id)
+        reason = _not_better_reason(candidate, holder)
+        if reason:
+            log.info("%s@%s stays version %s: %s", name, alias, holder_version.version, reason)
+            return False
+    client.set_registered_model_alias(name, alias, version)
+    log.info("%s@%s is now version %s", name, alias, version)
+    return True
+
+
+def _not_better_reason(candidate: Run, holder: Run) -> str | None:
+    """Why `candidate` may not take the alias from `holder`; None when it beats it."""
+    if fingerprint(candidate) != fingerprint(holder):
+        return "it was trained on other data (data.* tags differ); set another tracking.champion_alias"
+    objective = objective_of(candidate)
+    if objective is None:
+        return "the new run has no objective metric"
+    metric, direction, value = objective
+    incumbent = holder.data.metrics.get(metric)
+    if incumbent is not None and not beats(value, incumbent, direction):
+        return f"{metric} {value:.4f} does not beat {incumbent:.4f}"
+    return None
