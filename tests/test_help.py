@@ -42,3 +42,15 @@ def test_the_console_script_completes_overrides_in_bash(tmp_path: Path) -> None:
         ["bash", "-c", session], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["data=generated"], result.stderr
+
+
+def test_bracketed_overrides_are_quoted_in_docs_and_help() -> None:
+    """zsh (macOS's default shell) expands an unquoted key=[a,b] and refuses to run the command."""
+    texts = [REPO / "README.md", *sorted((REPO / "conf").rglob("*.yaml"))]
+    unquoted = [
+        f"{path.relative_to(REPO)}: {word}"
+        for path in texts
+        for word in path.read_text().split()
+        if "=[" in word and word.lstrip("`(")[:1] not in ("'", '"')
+    ]
+    assert unquoted == []
