@@ -8,6 +8,7 @@ import pandas as pd
 
 from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
+from moonml.paths import missing_file_problem
 
 
 def read_split(train_path: str, test_path: str) -> Split:
@@ -21,9 +22,10 @@ def read_split(train_path: str, test_path: str) -> Split:
 
 def read_checked(path: str) -> pd.DataFrame:
     """Read one CSV; on any problem raise a MoonmlError that names the file and the problem."""
+    problem = missing_file_problem(path)
+    if problem:
+        raise MoonmlError(problem)
     file = Path(path)
-    if not file.is_file():
-        raise MoonmlError(f"{path}: no such file (check data.train_path / data.test_path)")
     try:
         frame = pd.read_csv(file)
     except pd.errors.EmptyDataError:
