@@ -24,6 +24,7 @@ from urllib.request import urlopen
 import pandas as pd
 from omegaconf import DictConfig
 
+from moonml.console import run_link, silence_mlflow_notices
 from moonml.errors import MoonmlError
 from moonml.tracking import Tracker
 
@@ -113,7 +114,9 @@ class MlflowTracker(Tracker):
     @property
     def where(self) -> str:
         run_id, experiment_id = self._run.result()
-        return f"MLflow run {run_id} (experiment id {experiment_id}) in {self.uri}"
+        where = f"MLflow run {run_id} (experiment id {experiment_id}) in {self.uri}"
+        link = run_link(self.uri, experiment_id, run_id)
+        return f"{where}\nView run: {link}" if link else where
 
     def _submit(self, call: Callable, *args: Any) -> Future:
         future = self._worker.submit(call, *args)
@@ -175,6 +178,7 @@ def _serve_parent(parent_pid: int) -> None:
     # the run ends (KILLED) and sends end_run here, so the helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    silence_mlflow_notices()
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
 
