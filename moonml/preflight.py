@@ -21,8 +21,11 @@ class CheckDataFiles(Callback):
         _refuse_missing_files(config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        # A sweep may set the data per job; then each job checks its own files when it loads them.
-        if not any(o.lstrip("+~").startswith("data") for o in config.hydra.overrides.task):
+        # A sweep may set the data per job, and the azureml launcher's jobs read it relative to
+        # the shipped snapshot: then each job checks its own files when it loads them.
+        sweeps_data = any(o.lstrip("+~").startswith("data") for o in config.hydra.overrides.task)
+        shipped = config.hydra.launcher.get("_target_", "").endswith("AzureMLLauncher")
+        if not (sweeps_data or shipped):
             _refuse_missing_files(config)
 
 
