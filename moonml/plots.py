@@ -1,4 +1,8 @@
-"""The run's figures. Each draws a bounded sample, so plotting time does not grow with the data."""
+"""The run's figures. Each draws a bounded sample, so plotting time does not grow with the data.
+
+Counts and accuracy in the labels are computed on the whole data, and the labels say how much
+of it is drawn.
+"""
 
 import numpy as np
 import pandas as pd
@@ -13,6 +17,18 @@ CLASS_COLOURS = {0: "#1f77b4", 1: "#ff7f0e"}
 PROBABILITY_MAP = LinearSegmentedColormap.from_list("moonml", [CLASS_COLOURS[0], "#f7f7f7", CLASS_COLOURS[1]])
 MAX_POINTS = 2000  # per data set drawn
 GRID_STEPS = 200  # probability mesh resolution per axis
+# Marker styles: (train, test, ring) for a few hundred points and for a full sample, where
+# bigger or opaque markers would bury the shading.
+FEW_POINTS = (
+    {"s": 14, "alpha": 0.8, "edgecolors": "white", "linewidths": 0.4},
+    {"s": 42, "marker": "^", "edgecolors": "black", "linewidths": 0.6},
+    {"s": 150, "linewidths": 1.8},
+)
+MANY_POINTS = (
+    {"s": 4, "alpha": 0.35, "edgecolors": "none"},
+    {"s": 10, "marker": "^", "alpha": 0.5, "edgecolors": "none"},
+    {"s": 40, "linewidths": 0.9},
+)
 
 
 def _sample(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -25,12 +41,22 @@ def _scatter_classes(axes, frame: pd.DataFrame, label: str, **style) -> None:
         axes.scatter(rows["x1"], rows["x2"], color=colour, label=f"{label} y={cls}", **style)
 
 
+def _misclassified_label(plotted: int, drawn: int, errors: int, rows: int) -> str:
+    if drawn == rows:
+        return f"misclassified test: {errors:,} of {rows:,}"
+    return f"misclassified test: {plotted:,} of {drawn:,} plotted; {errors:,} of {rows:,}"
+
+
 def decision_boundary_figure(
     model: ClassifierMixin, train: pd.DataFrame, test: pd.DataFrame, seed: int = 0
 ) -> Figure:
     """P(y=1) shading, the 0.5 boundary, train and test points, misclassified test points ringed."""
-    train, test = _sample(train, seed), _sample(test, seed)
-    both = pd.concat([train, test])
+    wrong = pd.Series(model.predict(test[FEATURES]) != test[LABEL].to_numpy(), index=test.index)
+    accuracy = 1 - wrong.mean()
+    scale = MANY_POINTS if max(len(train), len(test)) > MAX_POINTS else FEW_POINTS
+    train_style, test_style, ring_style = scale
+    drawn_train, drawn_test = _sample(train, seed), _sample(test, seed)
+    both = pd.concat([drawn_train, drawn_test])
     margin = 0.5
     x1 = np.linspace(both["x1"].min() - margin, both["x1"].max() + margin, GRID_STEPS)
     x2 = np.linspace(both["x2"].min() - margin, both["x2"].max() + margin, GRID_STEPS)
@@ -45,21 +71,31 @@ def decision_boundary_figure(
     )
     axes.contour(mesh1, mesh2, probability, levels=[0.5], colors="black", linewidths=1.2)
     figure.colorbar(shading, ax=axes, label="predicted P(y=1)")
-    _scatter_classes(axes, train, "train", s=14, alpha=0.8, edgecolors="white", linewidths=0.4)
-    _scatter_classes(axes, test, "test", s=42, marker="^", edgecolors="black", linewidths=0.6)
-    wrong = test[model.predict(test[FEATURES]) != test[LABEL]]
+    _scatter_classes(axes, drawn_train, "train", **train_style)
+    _scatter_classes(axes, drawn_test, "test", **test_style)
+    ringed = drawn_test[wrong[drawn_test.index]]
     axes.scatter(
-        wrong["x1"],
-        wrong["x2"],
-        s=150,
+        ringed["x1"],
+        ringed["x2"],
         facecolors="none",
         edgecolors="crimson",
-        linewidths=1.8,
-        label=f"misclassified test ({len(wrong)})",
+        label=_misclassified_label(len(ringed), len(drawn_test), int(wrong.sum()), len(test)),
+        **ring_style,
     )
-    axes.set(xlabel="x1", ylabel="x2", title="Decision boundary (black line: P(y=1) = 0.5)")
-    axes.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    axes.set(
+        xlabel="x1",
+        ylabel="x2",
+        title=f"Decision boundary (black line: P(y=1) = 0.5), test accuracy {accuracy:.3f}",
+    )
+    markerscale = 1.5 if scale is MANY_POINTS else 1.0  # tiny markers stay visible in the legend
+    axes.legend(loc="lower left", fontsize="small", framealpha=0.9, markerscale=markerscale)
     return figure
+
+
+def _rows_title(name: str, drawn: int, rows: int) -> str:
+    if drawn == rows:
+        return f"{name} set: all {rows:,} rows"
+    return f"{name} set: {drawn:,} of {rows:,} rows plotted"
 
 
 def data_figure(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> Figure:
@@ -67,7 +103,9 @@ def data_figure(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> Figur
     figure = Figure(figsize=(11, 4.8), layout="constrained")
     left, right = figure.subplots(1, 2, sharex=True, sharey=True)
     for axes, frame, name in ((left, train, "train"), (right, test, "test")):
-        _scatter_classes(axes, _sample(frame, seed), name, s=14, alpha=0.7, edgecolors="none")
-        axes.set(title=f"{name} set ({len(frame)} rows)", xlabel="x1", ylabel="x2")
-        axes.legend(loc="lower left", fontsize="small")
+        drawn = _sample(frame, seed)
+        style = {"s": 4, "alpha": 0.4} if len(frame) > MAX_POINTS else {"s": 14, "alpha": 0.7}
+        _scatter_classes(axes, drawn, name, edgecolors="none", **style)
+        axes.set(title=_rows_title(name, len(drawn), len(frame)), xlabel="x1", ylabel="x2")
+        axes.legend(loc="lower left", fontsize="small", markerscale=1.5)
     return figure

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from moonml.config import compose_config
 from moonml.errors import MoonmlError
 from moonml.schema import CONFIG_DIR
-from tests.conftest import REPO, clean_env, run_moonml
+from tests.conftest import REPO, clean_env, data_args, run_moonml
 
 # Options whose YAML leaves a value for the user to fill in (???).
 REQUIRED_VALUES = {
@@ -92,6 +92,7 @@ def test_bad_override_on_the_command_line_exits_non_zero(tmp_path: Path) -> None
 
 def test_bad_grid_axis_is_reported_with_every_other_problem(tmp_path: Path) -> None:
     result = run_moonml(
+        *data_args(),  # missing data files would stop the run before the config is checked
         "+model.grid.min_sample_leaf=[1]",
         "model.cv=1",
         "model.scoring=acuracy",
@@ -106,7 +107,7 @@ def test_bad_grid_axis_is_reported_with_every_other_problem(tmp_path: Path) -> N
 
 
 def test_cluster_compute_without_the_azureml_launcher_is_refused(tmp_path: Path) -> None:
-    result = run_moonml("compute.target=cpu-cluster", "tracking=none", cwd=tmp_path)
+    result = run_moonml(*data_args(), "compute.target=cpu-cluster", "tracking=none", cwd=tmp_path)
     assert result.returncode == 1
     assert "hydra/launcher=azureml" in result.stderr
 

@@ -182,7 +182,7 @@ def test_failing_run_ends_failed_and_keeps_outputs(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "max_sample" in result.stderr and "Traceback" not in result.stderr
     assert only_run(store_client(tmp_path)).info.status == "FAILED"
-    assert (tmp_path / "out" / "__main__.log").is_file()
+    assert (tmp_path / "out" / "moonml.log").is_file()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
@@ -208,7 +208,7 @@ def test_interrupt_ends_the_run_killed(signum: int, tmp_path: Path) -> None:
     assert process.returncode == 130
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert only_run(store_client(tmp_path)).info.status == "KILLED"
-    assert (tmp_path / "out" / "__main__.log").is_file()
+    assert (tmp_path / "out" / "moonml.log").is_file()
 
 
 def test_unreachable_tracking_server_fails_fast_with_a_message(tmp_path: Path) -> None:

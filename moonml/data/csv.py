@@ -9,6 +9,7 @@ import pandas as pd
 
 from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
+from moonml.paths import missing_file_problem
 
 # scikit-learn's trees compute in float32: a larger value turns into inf inside the estimator.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -25,11 +26,12 @@ def read_split(train_path: str, test_path: str) -> Split:
 
 def read_checked(path: str) -> pd.DataFrame:
     """Read one CSV; on any problem raise a MoonmlError that names the file and the problem."""
+    problem = missing_file_problem(path)
+    if problem:
+        raise MoonmlError(problem)
     file = Path(path)
     if file.is_dir():
         raise MoonmlError(f"{path}: is a folder, not a CSV file (check data.train_path / data.test_path)")
-    if not file.exists():
-        raise MoonmlError(f"{path}: no such file (check data.train_path / data.test_path)")
     if not file.is_file():
         raise MoonmlError(f"{path}: not a regular file (check data.train_path / data.test_path)")
     # Undecodable bytes are kept as surrogates, so that they reject only the columns moonml uses.

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig
 
+from moonml.console import run_link, silence_mlflow_notices
 from moonml.errors import MoonmlError
 from moonml.lifeline import exit_with_parent
 from moonml.tracking import Tracker
@@ -149,7 +150,9 @@ class MlflowTracker(Tracker):
     @property
     def where(self) -> str:
         run_id, experiment_id = self._run.result()
-        return f"MLflow run {run_id} (experiment id {experiment_id}) in {self.uri}"
+        where = f"MLflow run {run_id} (experiment id {experiment_id}) in {self.uri}"
+        link = run_link(self.uri, experiment_id, run_id)
+        return f"{where}\nView run: {link}" if link else where
 
     def _submit(self, call: Callable, *args: Any) -> Future:
         future = self._worker.submit(call, *args)
@@ -275,3 +278,4 @@ def _serve_parent(parent_pid: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     exit_with_parent(parent_pid)
     quiet_helper_logs()
+    silence_mlflow_notices()

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, open_dict
 
 from . import _command, _environment, _job, _snapshot
 from ._errors import LauncherError
+from ._sdk import require_sdk
 from .azureml_launcher import AzureMLLauncher
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,11 @@ def launch(
     if backend not in BACKENDS:
         raise LauncherError(f"hydra.launcher.backend={backend!r}: choose one of {', '.join(BACKENDS)}")
     dry_run = bool(settings.get("dry_run"))
+    if dry_run:
+        # The dry run writes the run configuration as the SDK itself derives it.
+        require_sdk("hydra.launcher.dry_run=true")
+    elif backend == "azureml":
+        require_sdk("Submitting to AzureML")
 
     sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
     source_dir = Path(str(settings.get("source_dir") or os.getcwd())).absolute()

@@ -101,39 +101,63 @@ def run_one(spec: JobSpec, snapshot_dir: Path, env: Mapping[str, str]) -> JobRet
     return spec.job_return(*job_result(metrics, spec.settings.get("return_metric"), f"job #{spec.idx}"))
 
 
-def warn_about_checkout_paths(source_dir: Path) -> list[str]:
-    """sys.path entries inside the project other than its root: importable here, not there.
+def warn_about_checkout_paths(snapshot: _snapshot.Snapshot, job_pythonpath: str) -> list[str]:
+    """Modules importable here from project folders on sys.path that an AzureML job cannot import.
 
-    An editable install (a .pth file) can put e.g. <project>/src on every interpreter's path,
-    the job's included; on AzureML only the snapshot's root is on the path.
+    An editable install (a .pth file) can put e.g. <project>/src on every interpreter's path, the
+    local job's included; an AzureML job's path is the snapshot's root plus the relative entries
+    of its own PYTHONPATH, and holds only the snapshot's files. A module is named only when no
+    folder on the job's path has it in the snapshot.
     """
-    root = source_dir.resolve()
-    inside = []
+    root = snapshot.root.resolve()
+    job_folders = [
+        "",
+        *(e.strip("/") for e in job_pythonpath.split(os.pathsep) if e and not os.path.isabs(e)),
+    ]
+    missing = []
     for entry in sys.path:
         try:
             path = Path(entry).resolve()
         except (OSError, ValueError):
             continue
-        if path != root and path.is_relative_to(root) and path.is_dir():
-            inside.append(str(path))
-    if inside:
+        if path == root or not path.is_relative_to(root) or not path.is_dir():
+            continue
+        for name in _top_level_modules(path):
+            if not any(_ships(snapshot.paths, folder, name) for folder in job_folders):
+                missing.append(f"{name} (from {path})")
+    if missing:
         log.warning(
-            "these folders of the project are on this interpreter's sys.path (an editable "
-            "install?): %s. The local job can import from them, an AzureML job cannot (only the "
-            "snapshot's root is on its path)",
-            ", ".join(inside),
+            "the local job can import %s from this checkout (a folder of the project on this "
+            "interpreter's sys.path, e.g. by an editable install); an AzureML job cannot: add the "
+            "folder to the job's PYTHONPATH or ship the module at the snapshot's root",
+            ", ".join(missing),
         )
-    return inside
+    return missing
+
+
+def _top_level_modules(folder: Path) -> list[str]:
+    """Names `import` finds in a folder: modules, and packages (regular or namespace)."""
+    names = [p.stem for p in folder.glob("*.py")]
+    names += [
+        p.name for p in folder.iterdir() if p.is_dir() and p.name.isidentifier() and any(p.glob("*.py"))
+    ]
+    return sorted(names)
+
+
+def _ships(snapshot_paths: set[str], folder: str, name: str) -> bool:
+    prefix = f"{folder}/{name}" if folder else name
+    return f"{prefix}.py" in snapshot_paths or any(p.startswith(f"{prefix}/") for p in snapshot_paths)
 
 
 def run_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, parallel: int = 1) -> list[JobReturn]:
     caller_cwd = Path.cwd()
-    warn_about_checkout_paths(snapshot.root)
+    envs = [job_environment(s, caller_cwd, os.environ) for s in specs]
+    for pythonpath in sorted({env.get("PYTHONPATH", "") for env in envs}):
+        warn_about_checkout_paths(snapshot, pythonpath)
     with tempfile.TemporaryDirectory(prefix="azureml-local-") as folder:
         results: list[JobReturn] = []
         # One fresh copy per job: a job that writes into its working dir cannot affect another.
         dirs = [_snapshot.materialise(snapshot, Path(folder) / str(s.idx)) for s in specs]
-        envs = [job_environment(s, caller_cwd, os.environ) for s in specs]
         if parallel <= 1:
             results = [run_one(s, d, e) for s, d, e in zip(specs, dirs, envs, strict=True)]
         else:

@@ -1,0 +1,19 @@
+"""The AzureML SDK (azureml-core) is an optional install: one line says so when it is missing."""
+
+import importlib.util
+
+from ._errors import LauncherError
+
+INSTALL = "pip install azureml-core"
+
+
+def require_sdk(purpose: str) -> None:
+    """Raise a LauncherError naming the package to install unless azureml.core can be imported."""
+    try:
+        found = importlib.util.find_spec("azureml.core") is not None
+    except ModuleNotFoundError:  # no azureml namespace at all
+        found = False
+    if not found:
+        raise LauncherError(
+            f"{purpose} needs the AzureML SDK (azureml-core), which this Python does not have: {INSTALL}"
+        )

@@ -1,0 +1,55 @@
+"""What reaches the console besides moonml's own blocks: MLflow's notices only when verbose.
+
+MLflow logs store creation and model-version waits at INFO, prints registration notices to
+stderr and run links to stdout. A quiet run (no `hydra.verbose`) sets MLflow's own switches
+through the environment, so the helper process and any job processes inherit them.
+"""
+
+import logging
+import os
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+QUIET_LEVELS = ("WARNING", "ERROR", "CRITICAL")
+
+
+class QuietMlflow(Callback):
+    """Before anything imports mlflow: quiet unless `hydra.verbose` is set."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _quiet_unless_verbose(config)
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        _quiet_unless_verbose(config)
+
+
+def _quiet_unless_verbose(config: DictConfig) -> None:
+    if config.hydra.verbose:
+        return
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+
+
+def silence_mlflow_notices() -> None:
+    """In the process that logs to MLflow: drop its print()-style notices when it logs quietly.
+
+    MLflow prints them (eprint) to a module-level stream looked up at each call; its log handler
+    keeps the stream it was built with, so MLflow's warnings still show.
+    """
+    if os.environ.get("MLFLOW_LOGGING_LEVEL", "").upper() not in QUIET_LEVELS:
+        return
+    from mlflow.utils import logging_utils
+
+    logging_utils.MLFLOW_LOGGING_STREAM = open(os.devnull, "w")  # noqa: SIM115 - lives with the process
+    # Warnings about MLflow's own type hints, emitted while it imports its sklearn flavour:
+    # nothing a user can act on.
+    logging.getLogger("mlflow.types.type_hints").setLevel(logging.ERROR)
+
+
+def run_link(uri: str, experiment_id: str, run_id: str) -> str | None:
+    """The run's page in the MLflow UI, when the tracking URI is a server that has one."""
+    if not uri.startswith(("http://", "https://")):
+        return None
+    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"

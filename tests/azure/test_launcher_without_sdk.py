@@ -1,0 +1,22 @@
+"""The azureml launcher on an install without the AzureML SDK: one line saying what to install."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.azure.conftest import run_python, scrubbed_env
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("mode", [["hydra.launcher.dry_run=true"], []], ids=["dry-run", "submit"])
+def test_the_launcher_names_the_package_to_install(mode: list[str], tmp_path: Path, block_imports) -> None:
+    env = scrubbed_env(PYTHONPATH=block_imports("azureml"))
+    args = ["hydra/launcher=azureml", "compute=cpu-cluster", "tracking=none", f"hydra.sweep.dir={tmp_path}/s"]
+    result = run_python(["-m", "moonml", *args, *mode], env=env, cwd=REPO, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and "ModuleNotFoundError" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "pip install azureml-core" in line]
+    assert "AzureML SDK" in line and "moonml" not in line
+    assert not (tmp_path / "s" / "0").exists()  # refused before any job was written

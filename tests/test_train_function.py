@@ -1,0 +1,35 @@
+"""`moonml.train.train(cfg, output_dir)` called in-process, as the module docstring promises."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from moonml.config import compose_config
+from moonml.errors import MoonmlError
+from moonml.train import train
+from tests.conftest import SMALL_GRID, data_args
+
+
+@pytest.mark.slow
+def test_train_returns_the_test_metrics_and_writes_the_outputs(tmp_path: Path) -> None:
+    cfg = compose_config([*data_args(), *SMALL_GRID, "model.n_jobs=1", "tracking=none"])
+    metrics = train(cfg, output_dir=str(tmp_path / "run"), overrides=["seed=42"])
+
+    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc"}
+    assert 0.9 <= metrics["accuracy"] <= 1.0
+    run = tmp_path / "run"
+    written = json.loads((run / "metrics.json").read_text())
+    assert {name: written[name] for name in metrics} == pytest.approx(metrics)
+    assert len(pd.read_csv(run / "cv_results.csv")) == 1  # the one candidate of the tiny grid
+    for figure in ("decision_boundary.png", "data.png"):
+        assert (run / figure).read_bytes().startswith(b"\x89PNG")
+    assert (run / "model.joblib").stat().st_size > 0
+
+
+def test_train_refuses_a_bad_config_before_writing(tmp_path: Path) -> None:
+    cfg = compose_config([*data_args(), "tracking=none", "model.cv=1"])
+    with pytest.raises(MoonmlError, match=r"model\.cv"):
+        train(cfg, output_dir=str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
