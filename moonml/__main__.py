@@ -6,6 +6,7 @@ Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside `train`, 
 """
 
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -53,5 +54,23 @@ def main(cfg: DictConfig) -> dict[str, float]:
         sys.exit(130)
 
 
+def _exit_now() -> None:
+    """End the process once its work is written, skipping the interpreter's teardown.
+
+    That teardown joins joblib's idle worker processes and frees every module: 0.8 s on a quiet
+    machine, several seconds on a busy one, for nothing. The workers are killed instead: they
+    would outlive a process that ends this way.
+    """
+    from joblib.externals.loky import reusable_executor
+
+    if reusable_executor._executor is not None:  # only a search that ran in parallel made one
+        reusable_executor._executor.shutdown(wait=True, kill_workers=True)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
 if __name__ == "__main__":
     main()
+    _exit_now()

@@ -175,6 +175,7 @@ def _serve_parent(parent_pid: int) -> None:
     # the run ends (KILLED) and sends end_run here, so the helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(10)  # logging must yield the cores to the grid search, which the run waits for
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
 
 
