@@ -61,10 +61,10 @@ def _exit_now() -> None:
     machine, several seconds on a busy one, for nothing. The workers are killed instead: they
     would outlive a process that ends this way.
     """
-    from joblib.externals.loky import reusable_executor
-
-    if reusable_executor._executor is not None:  # only a search that ran in parallel made one
-        reusable_executor._executor.shutdown(wait=True, kill_workers=True)
+    # Only a search that ran in parallel made an executor (--help does not even import joblib).
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    if reusable is not None and reusable._executor is not None:
+        reusable._executor.shutdown(wait=True, kill_workers=True)
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
