@@ -1,13 +1,13 @@
-"""What moonml costs on top of the bare grid search it wraps.
+"""What moonml costs, or saves, against the plain script it replaces.
 
-Runs, alternately in one invocation, `python -m moonml` (default config, full MLflow tracking into
-the embedded sqlite store, model registration) and bench/reference.py (the same grid search in
-plain scikit-learn, no tracking, no figures), and prints the median wall time of each and the ratio.
+Runs, alternately in one invocation, `python -m moonml` with full MLflow tracking (the embedded
+sqlite store, model registration), bench/reference.py (the tutorial's plain script: the same grid
+search with plain GridSearchCV, evaluate, a plot, dump; no tracking) and `python -m moonml
+tracking=none`, on the tutorial data and on generated data of each --samples size. Prints, per
+size, median wall times, the median of the per-round ratios to the reference, and the median time
+of each moonml phase read from moonml's own log file.
 
-    python bench/overhead.py [--repeats 5] [--samples N]
-
---samples N runs both on N generated rows (python -m moonml.data generate) instead of the
-tutorial's 1,000, to show how moonml's fixed cost shrinks against a longer search.
+    python bench/overhead.py [--repeats 5] [--samples 20000 ...]
 """
 
 import argparse
@@ -16,44 +16,102 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TRAIN, TEST = REPO / "data" / "train.csv", REPO / "data" / "test.csv"
+TUTORIAL = (REPO / "data" / "train.csv", REPO / "data" / "test.csv")
+# Log lines that end each phase (the last one is written at DEBUG: the bench turns DEBUG on).
+PHASES = {
+    "startup": "Hyper-parameters:",
+    "search": "Selected hyper-parameters:",
+    "evaluate+figures": "figures written",
+    "tracking wait": "Outputs:",
+}
 
 
-def wall_time(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
+def run(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall time of `command`, and the clock time it started at."""
+    started, start = time.time(), time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, started
+
+
+def phases(log_file: Path, started: float, ended: float) -> dict[str, float]:
+    """Each phase's duration from the timestamps of the run's log file."""
+    ends = {}
+    for line in log_file.read_text().splitlines():
+        for phase, marker in PHASES.items():
+            if marker in line and phase not in ends:
+                ends[phase] = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    durations, previous = {}, started
+    for phase in PHASES:
+        durations[phase], previous = ends[phase] - previous, ends[phase]
+    return durations | {"exit": ended - previous}
+
+
+def bench_size(name: str, data: tuple[Path, Path], repeats: int, workdir: Path) -> None:
+    train, test = data
+    moonml = [
+        sys.executable,
+        "-m",
+        "moonml",
+        f"data.train_path={train}",
+        f"data.test_path={test}",
+        "hydra.run.dir=run",
+        "hydra.job_logging.loggers.moonml.level=DEBUG",
+    ]
+    commands = {
+        "moonml": moonml,
+        "reference": [
+            sys.executable,
+            str(REPO / "bench" / "reference.py"),
+            str(train),
+            str(test),
+            str(workdir),
+        ],
+        "tracking=none": [*moonml, "tracking=none"],
+    }
+    # The first moonml run creates the sqlite store, a one-time cost: reported, not counted.
+    cold, _ = run(commands["moonml"], workdir)
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    split: dict[str, list[dict[str, float]]] = {"moonml": [], "tracking=none": []}
+    for _ in range(repeats):
+        for label, command in commands.items():
+            (workdir / "run" / "__main__.log").unlink(missing_ok=True)  # runs append to it
+            seconds, started = run(command, workdir)
+            times[label].append(seconds)
+            if label in split:
+                split[label].append(phases(workdir / "run" / "__main__.log", started, started + seconds))
+    print(f"\n== {name} ({repeats} rounds; first moonml run, creating the store: {cold:.2f} s)")
+    for label, values in times.items():
+        ratios = [value / reference for value, reference in zip(values, times["reference"], strict=True)]
+        print(
+            f"{label:14s} median {statistics.median(values):7.2f} s   "
+            f"ratio to reference (median of rounds) {statistics.median(ratios):.2f}   "
+            f"runs: {', '.join(f'{v:.2f}' for v in values)}"
+        )
+    for label, runs in split.items():
+        medians = {phase: statistics.median(run[phase] for run in runs) for phase in runs[0]}
+        print(f"{label:14s} phases (median s): " + ", ".join(f"{p} {s:.2f}" for p, s in medians.items()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each (default 5)")
-    parser.add_argument("--samples", type=int, help="generated rows instead of the tutorial's data")
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of the three (default 5)")
+    parser.add_argument("--samples", type=int, nargs="*", default=[], help="generated sizes to add")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        workdir = Path(scratch)
-        train, test = TRAIN, TEST
-        if args.samples:
-            generate = [sys.executable, "-m", "moonml.data", "generate", "--output", scratch]
-            subprocess.run([*generate, "--samples", str(args.samples)], check=True, capture_output=True)
-            train, test = workdir / "train.csv", workdir / "test.csv"
-        moonml = [sys.executable, "-m", "moonml", f"data.train_path={train}", f"data.test_path={test}"]
-        reference = [sys.executable, str(REPO / "bench" / "reference.py"), str(train), str(test), scratch]
-        # The first moonml run creates the sqlite store, a one-time cost: reported, not counted.
-        cold = wall_time(moonml, workdir)
-        wall_time(reference, workdir)
-        times: dict[str, list[float]] = {"moonml": [], "reference": []}
-        for _ in range(args.repeats):
-            times["moonml"].append(wall_time(moonml, workdir))
-            times["reference"].append(wall_time(reference, workdir))
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    for name, values in times.items():
-        print(f"{name:9s} median {medians[name]:6.2f} s   runs: {', '.join(f'{v:.2f}' for v in values)}")
-    print(f"moonml first run (creates the store): {cold:.2f} s")
-    print(f"ratio moonml/reference (median): {medians['moonml'] / medians['reference']:.2f}")
+        sizes = {"tutorial data (1,000 rows)": TUTORIAL}
+        for samples in args.samples:
+            folder = Path(scratch) / f"data{samples}"
+            generate = [sys.executable, "-m", "moonml.data", "generate", "--output", str(folder)]
+            subprocess.run([*generate, "--samples", str(samples)], check=True, capture_output=True)
+            sizes[f"{samples:,} generated rows"] = (folder / "train.csv", folder / "test.csv")
+        for index, (name, data) in enumerate(sizes.items()):
+            workdir = Path(scratch) / f"work{index}"
+            workdir.mkdir()
+            bench_size(name, data, args.repeats, workdir)
 
 
 if __name__ == "__main__":

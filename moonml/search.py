@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid
 from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
 from moonml.estimator import import_classifier
+from moonml.forest_search import SharedForestSearch, shares_forests
 from moonml.sweep import parallel_jobs
 
 
@@ -96,21 +97,30 @@ def _show_progress(done: int, total: int) -> None:
 
 
 def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSearchCV:
-    """Cross-validate every grid combination on the training set and refit the best one."""
+    """Cross-validate every grid combination on the training set and refit the best one.
+
+    Forests searched over n_estimators share their trees across sizes (moonml.forest_search).
+    """
     estimator_class = import_classifier(model_cfg.estimator)
     params = OmegaConf.to_container(model_cfg.params)
     if "random_state" in estimator_class().get_params():
         params.setdefault("random_state", seed)
+    estimator, grid = estimator_class(**params), plain_grid(model_cfg)
+    settings = {
+        "cv": model_cfg.cv,
+        "scoring": model_cfg.scoring,
+        "n_jobs": model_cfg.n_jobs,
+        "error_score": "raise",  # a candidate that fails to fit fails the run, not a silent NaN
+    }
     # Counters of jobs running side by side would overwrite one another on the same line.
-    search_class = _CountingGridSearch if sys.stderr.isatty() and not parallel_jobs() else GridSearchCV
-    search = search_class(
-        estimator_class(**params),
-        param_grid=plain_grid(model_cfg),
-        cv=model_cfg.cv,
-        scoring=model_cfg.scoring,
-        n_jobs=model_cfg.n_jobs,
-        error_score="raise",  # a candidate that fails to fit fails the run, not a silent NaN
-    )
+    show_progress = sys.stderr.isatty() and not parallel_jobs()
+    if shares_forests(estimator, grid, model_cfg.scoring):
+        search = SharedForestSearch(
+            estimator, grid, progress=_show_progress if show_progress else None, **settings
+        )
+    else:
+        search_class = _CountingGridSearch if show_progress else GridSearchCV
+        search = search_class(estimator, param_grid=grid, **settings)
     try:
         return search.fit(train[FEATURES], train[LABEL])
     except ValueError as err:

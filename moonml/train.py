@@ -86,6 +86,9 @@ def _run_pipeline(
     with tracker.stops_if_start_fails(), workers_exit_with_this_process():
         search = grid_search(cfg.model, split.train, cfg.seed)
     model = search.best_estimator_
+    # The helper logs and registers the model (the longest MLflow call) while this process
+    # evaluates it and draws the figures.
+    tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
     joblib.dump(model, out / "model.joblib")
     _cv_results_table(search).to_csv(out / "cv_results.csv", index=False)
     selected = {f"selected/{name}": value for name, value in search.best_params_.items()}
@@ -104,7 +107,7 @@ def _run_pipeline(
     data_figure(split.train, split.test, cfg.seed).savefig(out / "data.png", dpi=110)
     for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
         tracker.log_artifact(out / name)
-    tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
+    log.debug("figures written; waiting for tracking")
     return metrics
 
 

@@ -276,6 +276,7 @@ def _serve_parent(parent_pid: int) -> None:
     # helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.nice(10)  # logging must yield the cores to the grid search, which the run waits for
     exit_with_parent(parent_pid)
     quiet_helper_logs()
     silence_mlflow_notices()

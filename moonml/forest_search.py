@@ -1,0 +1,178 @@
+"""Grid search over forest sizes that grows each forest once: GridSearchCV's results, exactly.
+
+A forest with an integer random_state draws its per-tree seeds in order, so its first k trees are
+the same whatever n_estimators is, and growing it with warm_start from k to a larger size draws
+the seeds a fresh fit would (scikit-learn skips the ones already used). So for each point of the
+other grid axes and each fold, one forest grown upward through the grid's sizes, scored at each
+size, gives the scores of the separate fits GridSearchCV makes, with fewer trees grown (4,000
+instead of 5,400 on the default grid). The tests compare both searches' cv_results_.
+"""
+
+import numbers
+import time
+from collections.abc import Callable, Mapping
+from traceback import format_exc
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
+from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
+from sklearn.utils import _safe_indexing
+
+SIZE = "n_estimators"
+# Estimators whose warm start grows the trees a fresh fit grows (checked by the tests). Not
+# gradient boosting: its warm start does not replay the random draws of the stages it keeps.
+PREFIX_EXACT = (RandomForestClassifier, ExtraTreesClassifier)
+
+Progress = Callable[[int, int], None]
+
+
+def shares_forests(estimator: BaseEstimator, param_grid: Any, scoring: Any) -> bool:
+    """Whether SharedForestSearch gives exactly GridSearchCV's results for this search."""
+    if not isinstance(estimator, PREFIX_EXACT) or not isinstance(param_grid, Mapping):
+        return False
+    sizes = param_grid.get(SIZE) or []
+    return (
+        all(isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1 for k in sizes)
+        and bool(sizes)
+        and "warm_start" not in param_grid
+        # Another RandomState object would be consumed by the first fit of each forest.
+        and isinstance(estimator.get_params()["random_state"], numbers.Integral)
+        and (scoring is None or isinstance(scoring, str))
+    )
+
+
+class SharedForestSearch(GridSearchCV):
+    """GridSearchCV with a dict grid over `n_estimators`, one forest grown per other grid point
+    and fold. Use only where `shares_forests` holds. `progress(done, total)` hears of fits done
+    (a fit being one candidate on one fold, as GridSearchCV counts them).
+    """
+
+    def __init__(
+        self,
+        estimator: BaseEstimator,
+        param_grid: Mapping[str, list],
+        *,
+        scoring: str | None = None,
+        n_jobs: int | None = None,
+        cv: Any = None,
+        error_score: Any = np.nan,
+        progress: Progress | None = None,
+    ) -> None:
+        super().__init__(
+            estimator, param_grid, scoring=scoring, n_jobs=n_jobs, cv=cv, error_score=error_score
+        )
+        self.progress = progress
+
+    def fit(self, X: Any, y: Any = None, **params: Any) -> "SharedForestSearch":
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y))
+        self.n_splits_ = len(splits)
+        self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
+        self.multimetric_ = False
+        candidates = list(ParameterGrid(self.param_grid))
+        others = _others(candidates)
+        sizes = sorted(set(self.param_grid[SIZE]))
+        tasks = [(point, split) for point in range(len(others)) for split in range(len(splits))]
+        per_task = len(candidates) // len(others)
+        total = len(candidates) * len(splits)
+        self._report(0, total)
+        grown = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            delayed(_grow_and_score)(
+                clone(self.estimator).set_params(**others[point]),
+                X,
+                y,
+                splits[split],
+                sizes,
+                self.scorer_,
+                self.error_score,
+            )
+            for point, split in tasks
+        )
+        scores = {}
+        for done, (task, by_size) in enumerate(zip(tasks, grown, strict=True), start=1):
+            scores[task] = by_size
+            self._report(done * per_task, total)
+        # In GridSearchCV's order: candidate by candidate, fold by fold.
+        out = [
+            scores[others.index(_without_size(candidate)), split][candidate[SIZE]]
+            for candidate in candidates
+            for split in range(len(splits))
+        ]
+        _warn_or_raise_about_fit_failures(out, self.error_score)
+        self.cv_results_ = self._format_results(candidates, self.n_splits_, out)
+        self.best_index_ = self._select_best_index(self.refit, "score", self.cv_results_)
+        self.best_score_ = self.cv_results_["mean_test_score"][self.best_index_]
+        self.best_params_ = self.cv_results_["params"][self.best_index_]
+        self.best_estimator_ = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
+        start = time.time()
+        self.best_estimator_.fit(X, y, **params)
+        self.refit_time_ = time.time() - start
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        return self
+
+    def _report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+
+def _without_size(candidate: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in candidate.items() if name != SIZE}
+
+
+def _others(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The distinct points of the other axes, in grid order (values may be unhashable)."""
+    others: list[dict[str, Any]] = []
+    for candidate in candidates:
+        if (point := _without_size(candidate)) not in others:
+            others.append(point)
+    return others
+
+
+def _grow_and_score(
+    forest: BaseEstimator,
+    X: Any,
+    y: Any,
+    split: tuple[np.ndarray, np.ndarray],
+    sizes: list[int],
+    scorer: Callable,
+    error_score: Any,
+) -> dict[int, dict[str, Any]]:
+    """One fold: grow the forest through `sizes`, scoring it at each, as _fit_and_score reports.
+
+    fit_time is the time taken to grow the forest to that size, as a separate fit would take.
+    """
+    train, test = split
+    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    forest.set_params(warm_start=True)
+    results: dict[int, dict[str, Any]] = {}
+    fit_time, fit_error = 0.0, None
+    for size in sizes:
+        start = time.time()
+        score, score_time = error_score, 0.0
+        if fit_error is None:
+            try:
+                forest.set_params(n_estimators=size).fit(X_train, y_train)
+                fit_time += time.time() - start
+                start = time.time()
+                score = scorer(forest, X_test, y_test)
+                score_time = time.time() - start
+            except Exception:
+                if error_score == "raise":
+                    raise
+                # As GridSearchCV does: this candidate scores error_score, the search goes on.
+                fit_error = format_exc()
+        results[size] = {
+            "fit_error": fit_error,
+            "test_scores": score,
+            "n_test_samples": len(test),
+            "fit_time": fit_time,
+            "score_time": score_time,
+        }
+    return results

@@ -1,0 +1,60 @@
+"""Tracking yields the cores to the search; the process ends without leaving workers behind."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+from moonml.tracking.mlflow_run import MlflowSession
+from tests.conftest import SMALL_GRID, clean_env, data_args
+
+
+def test_logging_helper_runs_at_lower_priority(tmp_path: Path) -> None:
+    tracking_cfg = OmegaConf.create({"register_model": None, "experiment_name": "x"})
+    session = MlflowSession(f"sqlite:///{tmp_path / 'mlflow.db'}", tracking_cfg)
+    try:
+        helper_niceness = session.worker.submit(os.nice, 0).result(timeout=60)
+    finally:
+        session.close()
+    assert helper_niceness == min(os.nice(0) + 10, 19)
+
+
+def session_members(session_id: int) -> list[str]:
+    """Command lines of the live processes in a session (orphans included: they keep its id)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session_id and fields[0] != "Z":
+                members.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+        except (OSError, IndexError):
+            continue  # it ended while we looked
+    return members
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_quick_exit_leaves_no_worker_processes(tmp_path: Path) -> None:
+    grid = [*SMALL_GRID, "model.grid.max_depth=[2,5]", "model.n_jobs=2"]  # two candidates: loky workers
+    # Files, not pipes: workers left alive would hold a pipe open, and reading it would hang.
+    with open(tmp_path / "out.txt", "w") as out, open(tmp_path / "err.txt", "w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moonml", *data_args(), *grid, "tracking=none"],
+            cwd=tmp_path,
+            env=clean_env(),
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        returncode = process.wait(timeout=240)
+    assert returncode == 0, (tmp_path / "err.txt").read_text()
+    assert "Outputs:" in (tmp_path / "out.txt").read_text()  # flushed before the quick exit
+    # Workers killed with the process go within moments; idle ones left alive would wait minutes.
+    deadline = time.monotonic() + 30
+    while (left := session_members(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == []
