@@ -1,8 +1,9 @@
 """moonml's AzureML features: workspace, MLflow tracking URI, datasets, registered models.
 
-The workspace, credential and deadline logic lives in the launcher's generic `workspace` module
-(shared with the Hydra launcher); this package turns its AzureMLError into moonml's MoonmlError,
-which the entry points print as one line. Nothing from azure is imported until a function here
+The workspace, credential and deadline logic lives in the launcher's generic `_workspace` module
+(shared with the Hydra launcher; moonml may import the plugin, never the other way round); this
+package turns its LauncherError into moonml's MoonmlError, which the entry points print as one
+line. Nothing from azure is imported until a function here
 is called, so the base install (without the azure extra) never needs it.
 """
 
@@ -13,7 +14,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hydra_plugins.hydra_azureml_launcher import workspace as _workspace
+from hydra_plugins.hydra_azureml_launcher import _workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from moonml.errors import MoonmlError
 
@@ -23,20 +25,26 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # Set by the azureml launcher's local backend in the job it replays (see its _local.py).
 LOCAL_BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
-INSTALL_HINT = _workspace.INSTALL_HINT
+INSTALL_HINT = 'pip install -e ".[azure]"'
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """AzureMLError (already worded for the user) becomes MoonmlError at moonml's boundary."""
+    """LauncherError (already worded for the user) becomes MoonmlError at moonml's boundary."""
     try:
         yield
-    except _workspace.AzureMLError as err:
+    except LauncherError as err:
         raise MoonmlError(str(err)) from err
 
 
 def connect(azureml_settings: Mapping[str, Any]) -> Workspace:
     """The workspace of `cfg.azureml`, within its deadline."""
+    try:
+        import azureml.core  # noqa: F401
+    except ImportError as err:
+        raise MoonmlError(
+            f"AzureML features need the azure extra ({err}); install it with: {INSTALL_HINT}"
+        ) from None
     with user_errors():
         return _workspace.connect(azureml_settings)
 
@@ -59,3 +67,13 @@ def running_in_azureml_job() -> bool:
 def running_as_shipped_job() -> bool:
     """On an AzureML node, or replayed here by the azureml launcher's local backend."""
     return running_in_azureml_job() or os.environ.get(LOCAL_BACKEND_VAR) == "local"
+
+
+def parse_version(version: str | int | None, what: str) -> int | None:
+    """A registered asset's version: a positive whole number; None or "latest" mean the newest."""
+    if version is None or str(version).lower() == "latest":
+        return None
+    text = str(version)
+    if not text.isdigit() or int(text) < 1:
+        raise MoonmlError(f"{what}={version!r} is not a positive whole number or 'latest'")
+    return int(text)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moonml.azure import INSTALL_HINT, connect, sdk_call
+from moonml.azure import INSTALL_HINT, connect, parse_version, sdk_call
 from moonml.errors import MoonmlError
 
 
@@ -114,15 +114,6 @@ def register_dataset(
     return RegisteredDataset(name=name, version=int(registered.version), datastore_path=where)
 
 
-def parse_version(version: str | int | None) -> int | str:
-    if version is None or str(version).lower() == "latest":
-        return "latest"
-    text = str(version)
-    if not text.isdigit() or int(text) < 1:
-        raise MoonmlError(f"data.version={version!r} is not a positive whole number or null")
-    return int(text)
-
-
 def dataset_folder(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Path:
     """A local folder holding the registered dataset's files (mounted in a job, else downloaded)."""
     name = data_cfg["name"]
@@ -135,7 +126,7 @@ def dataset_folder(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, A
                 "dataset as a folder input (uri_folder / as_mount())"
             )
         return folder
-    version = parse_version(data_cfg.get("version"))
+    version = parse_version(data_cfg.get("version"), "data.version") or "latest"
     require_dataprep()
     workspace = connect(azureml_settings)
     from azureml.core import Dataset

@@ -1,8 +1,9 @@
 """Which credentials are used for each environment, and the real azureml-core objects built."""
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import workspace
-from hydra_plugins.hydra_azureml_launcher.workspace import AzureMLError, build_auth, choose_auth
+from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from hydra_plugins.hydra_azureml_launcher._workspace import build_auth, choose_auth
 
 SP = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}
 
@@ -28,21 +29,21 @@ def test_auto_picks_by_environment(env: dict[str, str], expected: str) -> None:
 @pytest.mark.parametrize("missing", sorted(SP))
 def test_incomplete_service_principal_names_the_missing_variable(missing: str) -> None:
     env = {key: value for key, value in SP.items() if key != missing}
-    with pytest.raises(AzureMLError, match=f"{missing} not set"):
+    with pytest.raises(LauncherError, match=f"{missing} not set"):
         choose_auth("service_principal", env, terminal=False)
 
 
 @pytest.mark.parametrize("present", ["AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"])
 def test_auto_refuses_half_a_service_principal(present: str) -> None:
     # A tenant or secret without the rest is a mistake, not a reason to fall back to the CLI.
-    with pytest.raises(AzureMLError, match="service principal credentials incomplete"):
+    with pytest.raises(LauncherError, match="service principal credentials incomplete"):
         choose_auth("auto", {present: "x", "AZURE_CLIENT_ID": "c"}, terminal=False)
 
 
 @pytest.mark.parametrize("mode", ["interactive", "device_code"])
 def test_interactive_kinds_only_with_a_terminal(mode: str) -> None:
     assert choose_auth(mode, {}, terminal=True) == mode
-    with pytest.raises(AzureMLError, match=f"azureml.auth={mode} needs a terminal"):
+    with pytest.raises(LauncherError, match=f"azureml.auth={mode} needs a terminal"):
         choose_auth(mode, SP, terminal=False)
 
 
@@ -52,7 +53,7 @@ def test_explicit_modes_are_kept() -> None:
 
 
 def test_unknown_mode() -> None:
-    with pytest.raises(AzureMLError, match=r"azureml.auth='browser' is not one of auto, service_"):
+    with pytest.raises(LauncherError, match=r"azureml.auth='browser' is not one of auto, service_"):
         choose_auth("browser", {}, terminal=True)
 
 

@@ -14,7 +14,8 @@ import pytest
 from azureml.core import Environment, ScriptRunConfig
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher import _core, _submit, workspace
+from hydra_plugins.hydra_azureml_launcher import _core, _submit
+from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
 
 from tests.launcher.conftest import moonml_sweep
 
@@ -252,7 +253,7 @@ def test_unreachable_workspace_is_one_clear_message(
     from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
     def connect(settings: Any) -> Any:
-        raise workspace.AzureMLError("connecting to AzureML workspace 'w': no answer within 5 s")
+        raise LauncherError("connecting to AzureML workspace 'w': no answer within 5 s")
 
     Plugins.instance()
     monkeypatch.setattr(workspace, "connect", connect)

@@ -51,9 +51,8 @@ def spec_from_settings(
 ) -> EnvSpec:
     if not settings:
         raise LauncherError(
-            "no environment for the job: select one (in moonml: environment=pip|docker|"
-            "registered) or set hydra.launcher.environment={type: pip, requirements: "
-            "requirements.txt}"
+            "no environment for the job: give the app an `environment` node, or set "
+            "hydra.launcher.environment={type: pip, requirements: requirements.txt}"
         )
     kind = settings.get("type")
     if kind not in KINDS:

@@ -1,6 +1,6 @@
 """backend=azureml: submit every job, print its portal URL, optionally wait for all of them.
 
-Every call that leaves the machine runs under workspace.call_with_deadline. The test double
+Every call that leaves the machine runs under _workspace.call_with_deadline. The test double
 replaces `Experiment` (and the workspace) here, at the SDK boundary.
 """
 
@@ -14,9 +14,8 @@ from typing import Any, Optional
 from azureml.core import Experiment
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _environment, _snapshot, workspace
+from . import _environment, _snapshot, _workspace
 from ._dryrun import offline_environment, script_run_config
-from ._errors import LauncherError
 from ._job import JobSpec
 
 log = logging.getLogger(__name__)
@@ -36,17 +35,11 @@ def submit_all(
     specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, settings: Mapping[str, Any]
 ) -> list[JobReturn]:
     ws_settings = dict(settings.get("workspace") or {})
-    try:
-        timeout = workspace.deadline_of(ws_settings)
-        ws = workspace.connect(ws_settings)
-    except workspace.AzureMLError as err:
-        raise LauncherError(str(err)) from err
+    timeout = _workspace.deadline_of(ws_settings)
+    ws = _workspace.connect(ws_settings)
 
     def call(fn: Callable[[], Any], what: str) -> Any:
-        try:
-            return workspace.call_with_deadline(fn, timeout, what)
-        except workspace.AzureMLError as err:
-            raise LauncherError(str(err)) from err
+        return _workspace.call_with_deadline(fn, timeout, what)
 
     runs: list[tuple[JobSpec, Any, str]] = []
     experiments: dict[str, Any] = {}

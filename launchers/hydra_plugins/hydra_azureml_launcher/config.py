@@ -3,13 +3,16 @@
 App settings are read through documented conventions (`compute.target`, `environment`,
 `azureml`, `tracking.experiment_name`) with `oc.select` defaults, so any Hydra app works; an app
 without those keys sets the `hydra.launcher.*` fields directly.
+
+Hydra runs launchers only in multirun mode: run the app with -m, or let a config set
+`hydra.mode: MULTIRUN` (a `# @package _global_` option that also selects this launcher ships a
+run without -m).
 """
 
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
 
 
 @dataclass
@@ -59,28 +62,10 @@ class AzureMLLauncherConf:
     local_parallel: int = 1
 
 
-PROMOTE_CALLBACK = "hydra_plugins.hydra_azureml_launcher._promote.PromoteRunToMultirun"
-
-
-def _node() -> Any:
-    # Launchers only run in multirun mode, yet `hydra/launcher=azureml` without -m must submit.
-    # Setting hydra.mode here does not work (the hydra config's own _self_ comes later and
-    # resets it), but callbacks merge additively: the node brings a callback that turns a
-    # single run into a one-job multirun before the task would run in this process.
-    return OmegaConf.create(
-        {
-            "hydra": {
-                "launcher": OmegaConf.structured(AzureMLLauncherConf),
-                "callbacks": {"azureml_launcher_promote": {"_target_": PROMOTE_CALLBACK}},
-            }
-        }
-    )
-
-
 ConfigStore.instance().store(
     group="hydra/launcher",
     name="azureml",
-    node=_node(),
-    package="_global_",
+    node=AzureMLLauncherConf,
+    package="hydra.launcher",
     provider="hydra_azureml_launcher",
 )

@@ -7,8 +7,9 @@
 - Every call that leaves the machine goes through `call_with_deadline`: the SDK has no overall
   deadline and hangs for many minutes on a network that drops traffic.
 
-Hydra imports every module under ``hydra_plugins`` at startup, so nothing from azure is imported
-at module level here: the SDK is imported only when a workspace is actually needed.
+A private module of the launcher (Hydra's plugin scan imports only public ones); apps may import
+it to reach a workspace the way the launcher does. The SDK is imported only when a workspace is
+actually needed. Failures are LauncherError, which Hydra prints as one line.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._errors import LauncherError
+
 if TYPE_CHECKING:
     from azureml.core import Workspace
 
-INSTALL_HINT = 'pip install -e ".[azure]"'
 AUTH_MODES = ("auto", "service_principal", "managed_identity", "cli", "interactive", "device_code")
 SERVICE_PRINCIPAL_VARS = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
 # Set where a managed identity can hand out tokens (App Service, AzureML compute instances).
@@ -35,14 +37,6 @@ WORKSPACE_KEYS = ("subscription_id", "resource_group", "workspace_name")
 MAX_TIMEOUT_S = 3600.0
 
 T = TypeVar("T")
-
-
-# Hydra's plugin scan re-executes this module in place at every Hydra start-up in a process.
-# Keeping the first class object means an `except AzureMLError` imported earlier still matches.
-if "AzureMLError" not in globals():
-
-    class AzureMLError(RuntimeError):
-        """A problem with the AzureML workspace, its credentials or the network, for the user."""
 
 
 # --- where we are --------------------------------------------------------------------------
@@ -81,17 +75,17 @@ def read_config(path: Path) -> tuple[str, str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
-        raise AzureMLError(f"{path}: cannot read the workspace config ({err})") from None
+        raise LauncherError(f"{path}: cannot read the workspace config ({err})") from None
     except json.JSONDecodeError as err:
-        raise AzureMLError(
+        raise LauncherError(
             f"{path}: not valid JSON ({err}); download config.json again from the Azure portal "
             "(your workspace > Overview > Download config.json)"
         ) from None
     if not isinstance(data, dict):
-        raise AzureMLError(f"{path}: expected a JSON object with {', '.join(WORKSPACE_KEYS)}")
+        raise LauncherError(f"{path}: expected a JSON object with {', '.join(WORKSPACE_KEYS)}")
     missing = [key for key in WORKSPACE_KEYS if not data.get(key)]
     if missing:
-        raise AzureMLError(
+        raise LauncherError(
             f"{path}: missing {', '.join(missing)}; download config.json again from the Azure "
             "portal (your workspace > Overview > Download config.json)"
         )
@@ -105,7 +99,7 @@ def resolve_workspace_ids(settings: Mapping[str, Any], cwd: Path | None = None) 
     if given:
         missing = [key for key in WORKSPACE_KEYS if key not in given]
         if missing:
-            raise AzureMLError(
+            raise LauncherError(
                 f"azureml.{given[0]} is set but azureml.{', azureml.'.join(missing)} is not: "
                 "set all three (or AZUREML_SUBSCRIPTION_ID, AZUREML_RESOURCE_GROUP, "
                 "AZUREML_WORKSPACE_NAME), or none of them to use config.json"
@@ -119,19 +113,19 @@ def resolve_workspace_ids(settings: Mapping[str, Any], cwd: Path | None = None) 
         if path.is_dir():
             found = find_config(path)
             if found is None:
-                raise AzureMLError(
+                raise LauncherError(
                     f"azureml.config_path={config_path}: no config.json in {path} or its parents"
                 )
             path = found
         elif not path.is_file():
-            raise AzureMLError(
+            raise LauncherError(
                 f"azureml.config_path={config_path}: no such file; download config.json from the "
                 "Azure portal (your workspace > Overview > Download config.json)"
             )
         return (*read_config(path), str(path))
     found = find_config(cwd.resolve())
     if found is None:
-        raise AzureMLError(
+        raise LauncherError(
             f"no AzureML workspace configured: no config.json in {cwd} or its parents. Download "
             "config.json from the Azure portal (your workspace > Overview > Download config.json) "
             "into this folder, or set azureml.config_path, or set AZUREML_SUBSCRIPTION_ID, "
@@ -151,7 +145,7 @@ def choose_auth(mode: str, env: Mapping[str, str], terminal: bool) -> str:
     Azure CLI login.
     """
     if mode not in AUTH_MODES:
-        raise AzureMLError(f"azureml.auth={mode!r} is not one of {', '.join(AUTH_MODES)}")
+        raise LauncherError(f"azureml.auth={mode!r} is not one of {', '.join(AUTH_MODES)}")
     principal = {name: env.get(name) for name in SERVICE_PRINCIPAL_VARS}
     if mode == "service_principal" or (
         # AZURE_CLIENT_ID alone names a user-assigned managed identity, not a service principal.
@@ -159,7 +153,7 @@ def choose_auth(mode: str, env: Mapping[str, str], terminal: bool) -> str:
     ):
         missing = [name for name, value in principal.items() if not value]
         if missing:
-            raise AzureMLError(
+            raise LauncherError(
                 f"service principal credentials incomplete: {', '.join(missing)} not set (set "
                 f"all of {', '.join(SERVICE_PRINCIPAL_VARS)}, or unset them to use a managed "
                 "identity or `az login`)"
@@ -167,7 +161,7 @@ def choose_auth(mode: str, env: Mapping[str, str], terminal: bool) -> str:
         return "service_principal"
     if mode in ("interactive", "device_code"):
         if not terminal:
-            raise AzureMLError(
+            raise LauncherError(
                 f"azureml.auth={mode} needs a terminal to log in, and none is attached; use "
                 "azureml.auth=auto with a service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, "
                 "AZURE_CLIENT_SECRET), a managed identity or `az login`"
@@ -240,14 +234,14 @@ def deadline_of(settings: Mapping[str, Any]) -> float:
     try:
         timeout = float(raw if raw is not None else 60)
     except (TypeError, ValueError):
-        raise AzureMLError(f"azureml.timeout_s={raw!r} is not a number of seconds") from None
+        raise LauncherError(f"azureml.timeout_s={raw!r} is not a number of seconds") from None
     if not 0 < timeout <= MAX_TIMEOUT_S:
-        raise AzureMLError(f"azureml.timeout_s={raw!r} must be > 0 and <= {MAX_TIMEOUT_S:g}")
+        raise LauncherError(f"azureml.timeout_s={raw!r} must be > 0 and <= {MAX_TIMEOUT_S:g}")
     return timeout
 
 
 def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
-    """fn() in a daemon thread; AzureMLError naming `what` if it has not returned in time.
+    """fn() in a daemon thread; LauncherError naming `what` if it has not returned in time.
 
     A daemon thread because a hung SDK call cannot be cancelled: it is abandoned and dies with
     the process. Exceptions from fn are re-raised here unchanged.
@@ -265,7 +259,7 @@ def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
 
     threading.Thread(target=run, name=f"azureml: {what}", daemon=True).start()
     if not done.wait(timeout_s):
-        raise AzureMLError(
+        raise LauncherError(
             f"{what}: no answer within {timeout_s:g} s (azureml.timeout_s). Check the network "
             "connection and proxy settings (HTTPS_PROXY), that Azure is reachable from here, "
             "and the workspace settings; raise azureml.timeout_s if the network is just slow"
@@ -279,12 +273,12 @@ def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
 
 
 def import_sdk() -> Any:
-    """azureml.core, or a message naming the install command."""
+    """azureml.core, or a message saying it is missing."""
     try:
         import azureml.core as core
     except ImportError as err:
-        raise AzureMLError(
-            f"AzureML features need the azure extra ({err}); install it with: {INSTALL_HINT}"
+        raise LauncherError(
+            f"AzureML features need the azureml-core package, not importable here ({err})"
         ) from None
     return core
 
@@ -321,13 +315,13 @@ WORKSPACE_NOT_FOUND = (
 def explained_call(
     fn: Callable[[], T], timeout_s: float, what: str, not_found: str = WORKSPACE_NOT_FOUND
 ) -> T:
-    """fn() under the deadline; any SDK failure becomes one AzureMLError saying what to do."""
+    """fn() under the deadline; any SDK failure becomes one LauncherError saying what to do."""
     try:
         return call_with_deadline(fn, timeout_s, what)
-    except AzureMLError:
+    except LauncherError:
         raise
     except Exception as err:
-        raise AzureMLError(explain_failure(err, what, not_found)) from err
+        raise LauncherError(explain_failure(err, what, not_found)) from err
 
 
 def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NOT_FOUND) -> str:
