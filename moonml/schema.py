@@ -37,9 +37,12 @@ class AzureMLData:
     source: str = "azureml"
     name: str = "moon_dataset"  # registered file dataset holding train.csv and test.csv
     version: Optional[str] = None  # None: the latest version
+    mode: str = "mount"  # how an AzureML job receives it: mount | download
     download_dir: str = "data/azureml"  # where the files land when run outside an AzureML job
     train_file: str = "train.csv"
     test_file: str = "test.csv"
+    # Job inputs the azureml launcher attaches: {input name: {dataset, version, mode}}
+    azureml_inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -6,7 +6,8 @@ in an environment variable, so no SDK call (and no azure import) is needed there
 - SDK v1 runs (``dataset.as_named_input(name).as_mount()``): ``<input name>`` itself, listed as
   ``name:mount`` in ``AZUREML_DATASET_ENVIRONMENT_VARS`` (azureml-core reads the same variables
   for ``Run.input_datasets``).
-moonml takes the input name to be the dataset name (``data.name``).
+The azureml launcher attaches the inputs listed in ``data.azureml_inputs``; the one whose
+dataset is ``data.name`` is read (an input named like the dataset, when none is listed).
 """
 
 from __future__ import annotations
@@ -114,10 +115,17 @@ def register_dataset(
     return RegisteredDataset(name=name, version=int(registered.version), datastore_path=where)
 
 
+def input_name(data_cfg: Mapping[str, Any]) -> str:
+    """The name of the job input that carries dataset data.name."""
+    inputs = data_cfg.get("azureml_inputs") or {}
+    matching = [key for key, entry in inputs.items() if entry.get("dataset") == data_cfg["name"]]
+    return str(matching[0]) if matching else str(data_cfg["name"])
+
+
 def dataset_folder(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Path:
     """A local folder holding the registered dataset's files (mounted in a job, else downloaded)."""
     name = data_cfg["name"]
-    mounted = mounted_input(name)
+    mounted = mounted_input(input_name(data_cfg))
     if mounted is not None:
         folder = Path(mounted)
         if not folder.is_dir():

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azureml.core import Environment, RunConfiguration, ScriptRunConfig
+from azureml.core import Environment, ScriptRunConfig
 from hydra.core.utils import JobStatus
 
 from tests.launcher.conftest import moonml_sweep
@@ -31,6 +31,17 @@ ENVIRONMENTS = [
     ("docker", ["environment.image=myacr.azurecr.io/moonml:1.0"]),
     ("registered", ["environment.name=moonml-env", "environment.version=3"]),
 ]
+
+
+def run_config_as_submitted(src: ScriptRunConfig, environment: str) -> dict[str, Any]:
+    """What Experiment.submit serialises as the run's "Configuration" (azureml-core's own code)."""
+    from azureml._execution._commands import _serialize_run_config_to_dict
+    from azureml.core.script_run_config import get_run_config_from_script_run
+
+    sent = _serialize_run_config_to_dict(get_run_config_from_script_run(src))
+    if environment == "registered":  # its definition is fetched from the workspace at submit
+        sent["environment"] = {"name": "moonml-env", "version": "3"}
+    return sent
 
 
 @contextmanager
@@ -81,9 +92,12 @@ def test_every_compute_and_environment(
             out = Path(ret.return_value["dry_run_dir"])
             assert out == tmp_path / "sweep" / str(idx) / "azureml"
             assert (out / "command.txt").read_text().strip() == src.command
-            saved = RunConfiguration.load(path=str(out), name="run_config.yml")
-            assert saved.target == target
-            assert saved.command == src.command
+            sent = json.loads((out / "run_config.json").read_text())
+            assert sent == run_config_as_submitted(src, environment)
+            assert sent["target"] == target and sent["command"] == src.command
+            assert sent["data"] == {}  # no dataset input without data=azureml
+            assert "EXAMPLE_ENV_VAR" not in json.dumps(sent)  # the SDK's placeholder never ships
+            assert not (out / ".azureml").exists()
             summary = json.loads((out / "script_run_config.json").read_text())
             assert summary["experiment"] == "moonml"  # tracking=none: the app's name
             assert summary["tags"]["hydra_overrides"] == " ".join(ret.overrides)
@@ -112,6 +126,7 @@ def test_every_compute_and_environment(
                 versions.add(env.version)
             else:
                 assert env is None  # fetched from the workspace at submit time, never offline
+                assert sent["environment"] == {"name": "moonml-env", "version": "3"}
                 assert src.run_config.environment_variables == {"PYTHONPATH": "launchers"}
                 assert env_doc == {
                     "registered": True,
@@ -168,3 +183,51 @@ def test_no_target_names_the_valid_compute_choices(
     assert "compute=local has no AzureML compute target" in message
     assert "choose one of: compute=cpu-cluster, compute=gpu-cluster" in message
     assert not (tmp_path / "sweep" / "azureml_snapshot").exists()  # nothing written or shipped
+
+
+@pytest.mark.parametrize(
+    "overrides, version, mechanism",
+    [([], "latest", "mount"), (["data.version=3", "data.mode=download"], "3", "download")],
+    ids=["latest-mounted", "version-downloaded"],
+)
+def test_registered_dataset_is_a_named_input_of_the_run(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    offline_workspace: Any,
+    overrides: list[str],
+    version: str,
+    mechanism: str,
+) -> None:
+    from azureml.core.runconfig import Data
+    from azureml.core.script_run_config import _update_args_and_io, get_run_config_from_script_run
+
+    with dry_run(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        ["compute=cpu-cluster", "data=azureml", *overrides],
+    ) as [ret]:
+        sent = json.loads((Path(ret.return_value["dry_run_dir"]) / "run_config.json").read_text())
+        run_config = get_run_config_from_script_run(ret.return_value["script_run_config"])
+    # The job reads the variable named like the input (moonml/azure/dataset.py: moon_dataset).
+    assert sent["data"] == {
+        "moon_dataset": {
+            "createOutputDirectories": False,
+            "dataLocation": {
+                "dataPath": None,
+                "dataset": {"id": None, "name": "moon_dataset", "version": version},
+                "uri": None,
+            },
+            "environmentVariableName": "moon_dataset",
+            "mechanism": mechanism,
+            "options": None,
+            "overwrite": False,
+            "pathOnCompute": None,
+        }
+    }
+    # As the SDK itself does for inputs that follow the latest version.
+    assert ("SkipValidateDatasets" in sent["environmentVariables"]) == (version == "latest")
+    # The step Experiment.submit runs on the run configuration before sending it accepts it.
+    inputs, _ = _update_args_and_io(offline_workspace, run_config)
+    assert [type(i) for i in inputs] == [Data] and run_config.data["moon_dataset"] is inputs[0]

@@ -262,3 +262,36 @@ def test_unreachable_workspace_is_one_clear_message(
         launched(hydra_sweep_runner, moonml_copy, tmp_path, ["compute=cpu-cluster"], monkeypatch),
     ):
         pass
+
+
+def test_registered_dataset_is_submitted_as_a_named_input(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sdk.plans = [{"statuses": ["Queued"]}]
+    overrides = ["compute=cpu-cluster", "data=azureml", "data.name=moons_v2", "data.version=2"]
+    with launched(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch):
+        pass
+    [data] = sdk.submitted[0]["config"].run_config.data.values()
+    reference = data.data_location.dataset
+    assert (reference.name, reference.version, data.mechanism) == ("moons_v2", "2", "mount")
+    assert data.environment_variable_name == "moon_dataset"  # the input moonml reads
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"dataset": "d", "mode": "direct"}, r"inputs.x.mode='direct': choose one of mount, download"),
+        ({"dataset": "d", "version": "v1"}, r"inputs.x.version='v1' is not a positive whole number"),
+        ({"version": 1}, r"inputs.x needs dataset: NAME"),
+    ],
+)
+def test_bad_input_settings_are_named(entry: dict[str, Any], message: str) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from hydra_plugins.hydra_azureml_launcher._inputs import specs_from_settings
+
+    with pytest.raises(LauncherError, match=message):
+        specs_from_settings({"x": entry})

@@ -16,7 +16,7 @@ from hydra.core.utils import JobReturn, configure_log, setup_globals
 from hydra.types import HydraContext
 from omegaconf import DictConfig, open_dict
 
-from . import _command, _environment, _job, _snapshot
+from . import _command, _environment, _inputs, _job, _snapshot
 from ._errors import LauncherError
 from .azureml_launcher import AzureMLLauncher
 
@@ -162,6 +162,7 @@ def _make_spec(
         display_name=display[:250],
         tags=tags,
         env_vars=env_vars,
+        inputs=_inputs.specs_from_settings(settings.get("inputs")),
     )
 
 

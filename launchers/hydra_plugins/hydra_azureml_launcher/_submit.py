@@ -14,8 +14,7 @@ from typing import Any, Optional
 from azureml.core import Experiment
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _environment, _snapshot, _workspace
-from ._dryrun import offline_environment, script_run_config
+from . import _environment, _snapshot, _v1, _workspace
 from ._job import JobSpec
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ def submit_all(
         snapshot_dir = _snapshot.materialise(snapshot, Path(folder) / "snapshot")
         for spec in specs:
             environment = _job_environment(spec, ws, call)
-            src = script_run_config(spec, snapshot_dir, environment)
+            src = _v1.script_run_config(spec, snapshot_dir, environment)
             if spec.experiment_name not in experiments:
                 # Experiment() gets or creates the experiment in the workspace: a network call.
                 experiments[spec.experiment_name] = call(
@@ -84,7 +83,7 @@ def _job_environment(spec: JobSpec, ws: Any, call: Callable[[Callable[[], Any], 
             lambda: _environment.fetch(env_spec, ws),
             f"loading registered environment {env_spec.name}:{env_spec.version or 'latest'}",
         )
-    return offline_environment(spec)
+    return _v1.offline_environment(spec)
 
 
 def wait_all(

@@ -1,8 +1,8 @@
 """The launcher's settings: `hydra/launcher=azureml` selects them, `hydra.launcher.<field>=...` sets one.
 
 App settings are read through documented conventions (`compute.target`, `environment`,
-`azureml`, `tracking.experiment_name`) with `oc.select` defaults, so any Hydra app works; an app
-without those keys sets the `hydra.launcher.*` fields directly.
+`azureml`, `tracking.experiment_name`, `data.azureml_inputs`) with `oc.select` defaults, so any
+Hydra app works; an app without those keys sets the `hydra.launcher.*` fields directly.
 
 Hydra runs launchers only in multirun mode: run the app with -m, or let a config set
 `hydra.mode: MULTIRUN` (a `# @package _global_` option that also selects this launcher ships a
@@ -47,6 +47,10 @@ class AzureMLLauncherConf:
     command: Optional[str] = None
     # Appended to every job's command, e.g. ["tracking=azureml"].
     extra_overrides: list[str] = field(default_factory=list)
+    # Registered datasets attached to each run as named inputs: {input_name: {dataset: NAME,
+    # version: N or null (latest), mode: mount|download}}; on the node the variable <input_name>
+    # holds the local path. Read from the app's data.azureml_inputs by convention.
+    inputs: Any = "${oc.select:data.azureml_inputs,null}"
     # Extra environment variables of the job (merged into the AzureML environment definition).
     env_vars: dict[str, str] = field(default_factory=dict)
 
