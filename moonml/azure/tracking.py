@@ -10,6 +10,18 @@ from moonml.azure import INSTALL_HINT, connect, running_in_azureml_job, sdk_call
 from moonml.errors import MoonmlError
 
 
+def job_run_id() -> str | None:
+    """Inside an AzureML job, the id of the job's own MLflow run (set by the service), else None.
+
+    The service files that run under the experiment the submitter chose, which need not be
+    tracking.experiment_name: the job must log into it by id and never change experiment, or
+    MLflow refuses ("active experiment ID does not match").
+    """
+    if running_in_azureml_job():
+        return os.environ.get("MLFLOW_RUN_ID") or None
+    return None
+
+
 def azureml_tracking_uri(azureml_settings: Mapping[str, Any]) -> str:
     """The workspace's azureml:// MLflow URI; inside an AzureML job, the job's own.
 

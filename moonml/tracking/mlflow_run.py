@@ -194,9 +194,15 @@ def _warm_up() -> None:
 def _start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str, str]:
     import mlflow
 
+    from moonml.azure.tracking import job_run_id
+
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment(experiment_name)
-    info = mlflow.start_run(run_name=run_name).info
+    job_run = job_run_id()
+    if job_run is None:
+        mlflow.set_experiment(experiment_name)
+        info = mlflow.start_run(run_name=run_name).info
+    else:  # inside an AzureML job: its own run, in the experiment it was filed under
+        info = mlflow.start_run(run_id=job_run).info
     # Import what log_model needs now, while the parent searches the grid.
     import mlflow.sklearn
     import skops.io  # noqa: F401
