@@ -295,3 +295,88 @@ def test_bad_input_settings_are_named(entry: dict[str, Any], message: str) -> No
 
     with pytest.raises(LauncherError, match=message):
         specs_from_settings({"x": entry})
+
+
+def service_refusal(status: int, code: str, message: str) -> Exception:
+    """The exception azureml-core raises when the execution service refuses a run (its own code)."""
+    import json
+
+    import requests
+    from azureml._execution._commands import _raise_request_error
+
+    response = requests.Response()
+    response.status_code = status
+    response.url = "https://westeurope.api.azureml.ms/execution/v1.0/subscriptions/s/startrun"
+    response._content = json.dumps({"error": {"code": code, "message": message}}).encode()
+    try:
+        _raise_request_error(response)
+    except Exception as err:  # ExperimentExecutionException, its text a multi-line JSON
+        return err
+    raise AssertionError("the SDK accepted a refusal")
+
+
+def test_a_refused_submission_is_one_line_saying_what_to_do(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    refusal = service_refusal(400, "UserError", "Compute target cpu-cluster is being resized.\nRetry later.")
+    assert "\n" in str(refusal)
+
+    def refuse(self: FakeExperiment, config: Any, tags: dict[str, str]) -> None:
+        raise refusal
+
+    monkeypatch.setattr(FakeExperiment, "submit", refuse)
+    with (
+        pytest.raises(LauncherError) as caught,
+        launched(hydra_sweep_runner, moonml_copy, tmp_path, ["compute=cpu-cluster"], monkeypatch),
+    ):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("submitting job #0 to experiment 'moonml' failed (")
+    assert "HTTP 400: UserError Compute target cpu-cluster is being resized. Retry later." in message
+    assert message.endswith(
+        "Fix what the service names and submit again; hydra.launcher.dry_run=true writes what would be sent"
+    )
+
+
+def test_a_missing_registered_environment_is_one_line_saying_what_to_do(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    def get(workspace: Any, name: str, version: Any = None) -> Environment:
+        # What azureml.core's EnvironmentClient raises on a 404 (_get_environment_definition).
+        raise Exception(
+            "Error retrieving the environment definition. Code: 404\n: "
+            '{"error": {"code": "UserError", "message": "Environment team-env:7 not found"}}'
+        )
+
+    monkeypatch.setattr(Environment, "get", staticmethod(get))
+    overrides = [
+        "compute=cpu-cluster",
+        "environment=registered",
+        "environment.name=team-env",
+        "environment.version=7",
+    ]
+    with (
+        pytest.raises(LauncherError) as caught,
+        launched(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch),
+    ):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "loading registered environment team-env:7: no environment team-env:7 is registered in the "
+        "workspace; check environment.name and environment.version"
+    )
+    assert sdk.submitted == []

@@ -18,6 +18,9 @@ from . import _environment, _snapshot, _v1, _workspace
 from ._job import JobSpec
 
 log = logging.getLogger(__name__)
+REFUSED_HINT = (
+    "Fix what the service names and submit again; hydra.launcher.dry_run=true writes what would be sent"
+)
 TERMINAL = {"Completed": JobStatus.COMPLETED, "Failed": JobStatus.FAILED, "Canceled": JobStatus.FAILED}
 
 
@@ -37,8 +40,9 @@ def submit_all(
     timeout = _workspace.deadline_of(ws_settings)
     ws = _workspace.connect(ws_settings)
 
-    def call(fn: Callable[[], Any], what: str) -> Any:
-        return _workspace.call_with_deadline(fn, timeout, what)
+    def call(fn: Callable[[], Any], what: str, not_found: str = _workspace.WORKSPACE_NOT_FOUND) -> Any:
+        # Any SDK failure becomes one line saying what failed and what to do.
+        return _workspace.explained_call(fn, timeout, what, not_found, otherwise=REFUSED_HINT)
 
     runs: list[tuple[JobSpec, Any, str]] = []
     experiments: dict[str, Any] = {}
@@ -58,6 +62,11 @@ def submit_all(
             run = call(
                 lambda e=experiment, s=src, t=spec.tags: e.submit(s, tags=t),
                 f"submitting job #{spec.idx} to experiment {spec.experiment_name!r}",
+                not_found=(
+                    f"compute target {spec.compute_target!r} or a registered input was not found "
+                    "in the workspace; check compute.target (Compute > Compute clusters) and "
+                    "hydra.launcher.inputs"
+                ),
             )
             call(lambda r=run, n=spec.display_name: setattr(r, "display_name", n), f"naming run {run.id}")
             url = call(run.get_portal_url, f"portal URL of run {run.id}")
@@ -75,20 +84,25 @@ def submit_all(
     )
 
 
-def _job_environment(spec: JobSpec, ws: Any, call: Callable[[Callable[[], Any], str], Any]) -> Any:
+def _job_environment(spec: JobSpec, ws: Any, call: Callable[..., Any]) -> Any:
     assert spec.environment is not None
     if spec.environment.kind == "registered":
         env_spec = spec.environment
+        label = f"{env_spec.name}:{env_spec.version or 'latest'}"
         return call(
             lambda: _environment.fetch(env_spec, ws),
-            f"loading registered environment {env_spec.name}:{env_spec.version or 'latest'}",
+            f"loading registered environment {label}",
+            not_found=(
+                f"no environment {label} is registered in the workspace; check environment.name "
+                "and environment.version (the workspace's Environments page)"
+            ),
         )
     return _v1.offline_environment(spec)
 
 
 def wait_all(
     runs: Sequence[tuple[JobSpec, Any, str]],
-    call: Callable[[Callable[[], Any], str], Any],
+    call: Callable[..., Any],
     poll_interval_s: float,
     timeout_s: Optional[float] = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -128,9 +142,7 @@ def wait_all(
     return [results[i] for i in range(len(runs))]
 
 
-def _finish(
-    spec: JobSpec, run: Any, url: str, status: str, call: Callable[[Callable[[], Any], str], Any]
-) -> JobReturn:
+def _finish(spec: JobSpec, run: Any, url: str, status: str, call: Callable[..., Any]) -> JobReturn:
     if TERMINAL[status] == JobStatus.COMPLETED:
         metrics = call(run.get_metrics, f"metrics of run {run.id}")
         return spec.job_return(JobStatus.COMPLETED, dict(metrics or {}))

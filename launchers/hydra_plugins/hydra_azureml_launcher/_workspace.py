@@ -313,7 +313,11 @@ WORKSPACE_NOT_FOUND = (
 
 
 def explained_call(
-    fn: Callable[[], T], timeout_s: float, what: str, not_found: str = WORKSPACE_NOT_FOUND
+    fn: Callable[[], T],
+    timeout_s: float,
+    what: str,
+    not_found: str = WORKSPACE_NOT_FOUND,
+    otherwise: str = "",
 ) -> T:
     """fn() under the deadline; any SDK failure becomes one LauncherError saying what to do."""
     try:
@@ -321,14 +325,17 @@ def explained_call(
     except LauncherError:
         raise
     except Exception as err:
-        raise LauncherError(explain_failure(err, what, not_found)) from err
+        raise LauncherError(explain_failure(err, what, not_found, otherwise)) from err
 
 
-def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NOT_FOUND) -> str:
+def explain_failure(
+    err: BaseException, what: str, not_found: str = WORKSPACE_NOT_FOUND, otherwise: str = ""
+) -> str:
     """One line for an SDK exception: what went wrong and what to do.
 
-    The SDK raises few distinct types (UserErrorException covers most things), so the text
-    decides; `not_found` says what to do when the thing asked for does not exist.
+    The SDK raises few distinct types (UserErrorException covers most things, a bare Exception
+    with "Code: 404" some), so the text decides; `not_found` says what to do when the thing
+    asked for does not exist, `otherwise` what to do about any other refusal.
     """
     text = f"{type(err).__name__}: {first_line(err)}"
     lowered = text.lower()
@@ -342,7 +349,7 @@ def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NO
         return f"{what}: {not_found} ({text})"
     if any(word in lowered for word in NETWORK_WORDS):
         return f"{what}: cannot reach Azure ({text}). Check the network connection and proxy"
-    return f"{what} failed ({text})"
+    return f"{what} failed ({text})" + (f". {otherwise}" if otherwise else "")
 
 
 CONNECTION_WORDS = (
@@ -355,7 +362,15 @@ CONNECTION_WORDS = (
     "max retries exceeded",
 )
 CREDENTIAL_WORDS = ("authentication", "credential", "aadsts", "unauthorized", "forbidden", "login")
-NOT_FOUND_WORDS = ("not found", "notfound", "could not be found", "cannot find", "does not exist")
+NOT_FOUND_WORDS = (
+    "not found",
+    "notfound",
+    "could not be found",
+    "cannot find",
+    "does not exist",
+    "code: 404",
+    "http 404",
+)
 NETWORK_WORDS = ("connect", "resolve", "network", "timed out", "timeout", "unreachable")
 CREDENTIALS_HINT = (
     "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, "
@@ -364,8 +379,33 @@ CREDENTIALS_HINT = (
 
 
 def first_line(err: BaseException) -> str:
+    """The gist of an error on one line (at most 300 characters)."""
     # azureml exceptions print "UserErrorException:" first and keep the words in .message.
     message = getattr(err, "message", None)
     text = message if isinstance(message, str) and message.strip() else str(err)
+    text = service_error(text) or text
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0][:300] if lines else "no details"
+    return lines[0][:300] if lines else type(err).__name__
+
+
+def service_error(text: str) -> str | None:
+    """ "HTTP <status>: <message>" from an SDK error that is the service's response as JSON.
+
+    ExperimentExecutionException carries {"url", "status_code", "error_details": {"error":
+    {"code", "message"}}} (azureml._base_sdk_common.common.get_http_exception_response_string).
+    """
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    details = data.get("error_details")
+    error = details.get("error") if isinstance(details, dict) else None
+    if isinstance(error, dict):
+        said = " ".join(str(error[key]) for key in ("code", "message") if error.get(key))
+    else:
+        said = str(details or "")
+    return f"HTTP {data.get('status_code', '?')}: {' '.join(said.split())}"
