@@ -22,6 +22,7 @@ from urllib.error import HTTPError, URLError
 from urllib.request import urlopen
 
 import pandas as pd
+from hydra_plugins.hydra_azureml_launcher._workspace import first_line
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
@@ -143,7 +144,7 @@ class MlflowTracker(Tracker):
         for future in self._pending:
             error = future.exception(timeout=CLOSE_DEADLINE_S)
             if error is not None:
-                reason = _first_line(error)
+                reason = first_line(error)
                 raise MoonmlError(f"MLflow tracking at {self.uri} failed: {reason}") from error
 
     def end(self, status: str) -> None:
@@ -160,11 +161,6 @@ def mlflow_session(tracking_cfg: DictConfig, uri: str) -> Iterator[MlflowSession
         yield session
     finally:
         session.close()
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 # What runs in the helper process: module-level functions, so that they can be sent there.
