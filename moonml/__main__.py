@@ -34,6 +34,11 @@ def main(cfg: DictConfig) -> dict[str, float]:
     hydra_cfg = HydraConfig.get()
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
+        from moonml.azure import check_launcher_mode
+
+        check_launcher_mode(
+            hydra_cfg.runtime.choices.get("hydra/launcher"), hydra_cfg.mode == RunMode.MULTIRUN
+        )
         return train(
             cfg,
             output_dir=hydra_cfg.runtime.output_dir,

@@ -60,6 +60,16 @@ def sdk_call(
         return _workspace.explained_call(fn, _workspace.deadline_of(azureml_settings), what, not_found)
 
 
+def check_launcher_mode(launcher_choice: str | None, multirun: bool) -> None:
+    """hydra/launcher=azureml in a single run would train here: Hydra runs launchers in multirun only."""
+    if launcher_choice == "azureml" and not multirun:
+        raise MoonmlError(
+            "hydra/launcher=azureml ships runs in multirun mode only, and this is a single run "
+            "(it would train here): choose a cluster compute (compute=cpu-cluster or "
+            "compute=gpu-cluster select the launcher and multirun mode themselves), or add -m"
+        )
+
+
 def running_in_azureml_job() -> bool:
     return _workspace.running_in_azureml_job()
 

@@ -100,9 +100,22 @@ def test_failed_job_fails_the_sweep_and_others_still_run(tinyapp: Path, tmp_path
     assert (sweep / "0" / "metrics.json").is_file() and (sweep / "2" / "metrics.json").is_file()
 
 
+def test_azureml_launcher_without_multirun_mode_is_refused(tmp_path: Path) -> None:
+    """Hydra ignores a launcher in a single run: moonml refuses instead of training here."""
+    done = run(
+        ["-m", "moonml", "hydra/launcher=azureml", f"hydra.run.dir={tmp_path / 'r'}"],
+        cwd=REPO,
+        env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+    )
+    assert done.returncode == 1
+    assert "hydra/launcher=azureml ships runs in multirun mode only" in done.stderr
+    assert "compute=cpu-cluster or compute=gpu-cluster select the launcher" in done.stderr
+    assert not (tmp_path / "r" / "metrics.json").exists() and not (tmp_path / "mlflow.db").exists()
+
+
 def test_azureml_launcher_with_local_compute_names_the_choices(tmp_path: Path) -> None:
     done = run(
-        ["-m", "moonml", "hydra/launcher=azureml", f"hydra.sweep.dir={tmp_path / 's'}"],
+        ["-m", "moonml", "-m", "hydra/launcher=azureml", f"hydra.sweep.dir={tmp_path / 's'}"],
         cwd=REPO,
         env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
     )
@@ -171,6 +184,7 @@ def test_config_dir_given_on_the_command_line_ships_and_is_replayed(tinyapp: Pat
         [
             "-m",
             "tinyapp",
+            "-m",
             "--config-dir",
             "extra",
             "hydra/launcher=azureml",

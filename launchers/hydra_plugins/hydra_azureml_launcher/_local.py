@@ -20,6 +20,7 @@ from typing import Any, Optional
 from hydra.core.utils import JobReturn, JobStatus
 
 from . import _snapshot
+from ._errors import LauncherError
 from ._job import JobSpec
 
 log = logging.getLogger(__name__)
@@ -27,10 +28,6 @@ log = logging.getLogger(__name__)
 # Set in the job's environment so that the app (or a test) can tell where it runs.
 BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 SERVER_ARTIFACT_ROOT_VAR = "_MLFLOW_SERVER_ARTIFACT_ROOT"
-
-
-class LocalJobFailed(RuntimeError):
-    """The shipped command exited non-zero."""
 
 
 def tracking_uri(env: Mapping[str, str], caller_cwd: Path) -> str:
@@ -88,7 +85,7 @@ def run_one(spec: JobSpec, snapshot_dir: Path, env: Mapping[str, str]) -> JobRet
     if done.returncode != 0:
         return spec.job_return(
             JobStatus.FAILED,
-            LocalJobFailed(
+            LauncherError(
                 f"job #{spec.idx} ({spec.command}) exited with code {done.returncode}; "
                 f"its output is above, its files in {spec.job_dir}"
             ),

@@ -73,3 +73,20 @@ def run_configuration(src: Any) -> Any:
     from azureml.core.script_run_config import get_run_config_from_script_run
 
     return get_run_config_from_script_run(src)
+
+
+def new_run_id(experiment_name: str) -> str:
+    """A run id as Experiment.submit would make it (<experiment>_<unix time>_<8 hex digits>)."""
+    from azureml._execution._commands import _generate_run_id_from_experiment_name
+
+    return _generate_run_id_from_experiment_name(experiment_name)
+
+
+def run_url(workspace: Any, run_id: str) -> str:
+    """The run's studio URL, built from the workspace's ids as Run.get_portal_url builds it."""
+    from azureml.core._portal import _PUBLIC_PORTAL_DOMAIN_NAME, HasRunPortal, HasWorkspacePortal
+
+    where = HasWorkspacePortal.WORKSPACE_FMT.format(
+        workspace.subscription_id, workspace.resource_group, workspace.name
+    )
+    return _PUBLIC_PORTAL_DOMAIN_NAME + HasRunPortal.RUN_PATH.format(run_id) + where

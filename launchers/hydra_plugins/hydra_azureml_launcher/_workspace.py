@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import LauncherError
+from ._errors import DeadlineExceeded, LauncherError
 
 if TYPE_CHECKING:
     from azureml.core import Workspace
@@ -240,6 +240,14 @@ def deadline_of(settings: Mapping[str, Any]) -> float:
     return timeout
 
 
+def upload_deadline(timeout_s: float, size_bytes: int, mb_per_s: float) -> float:
+    """The deadline of a call that uploads `size_bytes`: the usual one plus the transfer time at
+    `mb_per_s` (the slowest upload rate still deemed working)."""
+    if mb_per_s <= 0:
+        raise LauncherError(f"hydra.launcher.upload_mb_per_s={mb_per_s:g} must be > 0")
+    return timeout_s + size_bytes / (1024 * 1024) / mb_per_s
+
+
 def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
     """fn() in a daemon thread; LauncherError naming `what` if it has not returned in time.
 
@@ -259,7 +267,7 @@ def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
 
     threading.Thread(target=run, name=f"azureml: {what}", daemon=True).start()
     if not done.wait(timeout_s):
-        raise LauncherError(
+        raise DeadlineExceeded(
             f"{what}: no answer within {timeout_s:g} s (azureml.timeout_s). Check the network "
             "connection and proxy settings (HTTPS_PROXY), that Azure is reachable from here, "
             "and the workspace settings; raise azureml.timeout_s if the network is just slow"

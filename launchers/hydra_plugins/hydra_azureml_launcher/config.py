@@ -54,6 +54,9 @@ class AzureMLLauncherConf:
     # Extra environment variables of the job (merged into the AzureML environment definition).
     env_vars: dict[str, str] = field(default_factory=dict)
 
+    # Slowest snapshot upload still deemed working: submitting waits timeout_s plus the
+    # snapshot's size at this rate (300 MB: 10 more minutes).
+    upload_mb_per_s: float = 0.5
     # Refuse a snapshot above AzureML's limits before uploading anything.
     max_snapshot_mb: float = 300.0
     max_snapshot_files: int = 2000
