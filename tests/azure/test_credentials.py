@@ -1,5 +1,7 @@
 """Which credentials are used for each environment, and the real azureml-core objects built."""
 
+import os
+
 import pytest
 from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
 from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
@@ -89,6 +91,7 @@ def test_cli_login_goes_through_azure_identity_with_arm_and_azureml_scopes(monke
             return AccessToken(f"token-for-{scopes[0]}", 4102444800)
 
     monkeypatch.setattr("azure.identity.AzureCliCredential", FakeCliCredential)
+    monkeypatch.setattr(workspace, "_CACHED_CREDENTIALS", {})
     auth = build_auth("cli", {})
     assert isinstance(auth, TokenAuthentication)
     assert auth.get_authentication_header() == {
@@ -140,3 +143,48 @@ def test_job_detection() -> None:
     assert workspace.running_in_azureml_job(job)
     assert not workspace.running_in_azureml_job({"AZUREML_RUN_ID": "run-1"})
     assert not workspace.running_in_azureml_job({})
+
+
+@pytest.fixture
+def fake_az(tmp_path, monkeypatch):
+    """An `az` on PATH that logs each start and prints a token, as `az account get-access-token`."""
+    monkeypatch.setattr(workspace, "_CACHED_CREDENTIALS", {})
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "az.log"
+    script = bin_dir / "az"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        'echo "{\\"accessToken\\": \\"tok\\", \\"expires_on\\": $FAKE_AZ_EXPIRES_ON}"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+    def starts() -> list[str]:
+        return log.read_text().splitlines() if log.exists() else []
+
+    return starts
+
+
+def test_cli_tokens_are_cached_for_their_lifetime(fake_az, monkeypatch) -> None:
+    """The real AzureCliCredential, its `az` a script: one start per scope while tokens live."""
+    import time
+
+    monkeypatch.setenv("FAKE_AZ_EXPIRES_ON", str(int(time.time()) + 3600))
+    for _ in range(5):  # e.g. the dataset's and the tracking URI's workspace connections
+        auth = build_auth("cli", {})
+        assert auth.get_authentication_header() == {"Authorization": "Bearer tok"}
+        assert auth._get_azureml_client_token() == "tok"
+    assert len(fake_az()) == 2  # one for ARM, one for AzureML
+    assert all(line.startswith("account get-access-token --output json") for line in fake_az())
+
+
+def test_cli_tokens_about_to_expire_are_renewed(fake_az, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("FAKE_AZ_EXPIRES_ON", str(int(time.time()) + 60))  # within the margin
+    auth = build_auth("cli", {})
+    for _ in range(3):
+        auth.get_authentication_header()
+    assert len(fake_az()) == 3

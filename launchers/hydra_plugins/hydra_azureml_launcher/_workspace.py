@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -199,12 +200,42 @@ def build_auth(choice: str, env: Mapping[str, str]) -> Any:
         InteractiveBrowserCredential,
     )
 
-    credential = {
-        "cli": AzureCliCredential,
-        "interactive": InteractiveBrowserCredential,
-        "device_code": DeviceCodeCredential,
-    }[choice]()
-    return credential_auth(credential, cloud)
+    # One cache per kind for the whole process: every workspace connection shares its tokens.
+    if choice not in _CACHED_CREDENTIALS:
+        kind = {
+            "cli": AzureCliCredential,
+            "interactive": InteractiveBrowserCredential,
+            "device_code": DeviceCodeCredential,
+        }[choice]
+        _CACHED_CREDENTIALS[choice] = CachedTokens(kind())
+    return credential_auth(_CACHED_CREDENTIALS[choice], cloud)
+
+
+_CACHED_CREDENTIALS: dict[str, "CachedTokens"] = {}
+
+
+class CachedTokens:
+    """An azure-identity credential whose tokens are reused until shortly before they expire.
+
+    AzureCliCredential keeps no token: every SDK request would start an `az` process (13 for
+    one submitted job). One token per scope set, renewed EXPIRY_MARGIN_S before it expires.
+    """
+
+    EXPIRY_MARGIN_S = 300.0
+
+    def __init__(self, credential: Any, clock: Callable[[], float] = time.time) -> None:
+        self.credential = credential
+        self.clock = clock
+        self.tokens: dict[tuple[Any, ...], Any] = {}
+        self.lock = threading.Lock()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        key = (*scopes, *sorted(kwargs.items()))
+        with self.lock:  # SDK calls run in deadline threads: one `az` per scope, not one each
+            token = self.tokens.get(key)
+            if token is None or token.expires_on - self.EXPIRY_MARGIN_S <= self.clock():
+                token = self.tokens[key] = self.credential.get_token(*scopes, **kwargs)
+            return token
 
 
 def credential_auth(credential: Any, cloud: str = "AzureCloud") -> Any:
