@@ -211,7 +211,7 @@ def build_auth(choice: str, env: Mapping[str, str]) -> Any:
     return credential_auth(_CACHED_CREDENTIALS[choice], cloud)
 
 
-_CACHED_CREDENTIALS: dict[str, "CachedTokens"] = {}
+_CACHED_CREDENTIALS: dict[str, CachedTokens] = {}
 
 
 class CachedTokens:
