@@ -30,6 +30,8 @@ from moonml.tracking import Tracker
 
 # skops refuses to load what it was not told to trust; a forest is made of these trees.
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+# fork where it is safe (Linux); macOS and Windows spawn.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 # How long closing the run may wait for logging still under way.
 CLOSE_DEADLINE_S = 300
 
@@ -70,18 +72,20 @@ def check_reachable(uri: str, timeout_s: int) -> None:
 class MlflowSession:
     """Tracking ready for runs: the store is reachable, a helper process will do the logging."""
 
-    def __init__(self, uri: str, tracking_cfg: DictConfig) -> None:
+    def __init__(self, uri: str, tracking_cfg: DictConfig, prepare: Callable[[], Any] | None = None) -> None:
         self.uri = uri
         self.tracking_cfg = tracking_cfg
         # fork where it is safe (Linux): the helper starts with what this process imported.
-        method = "fork" if sys.platform == "linux" else "spawn"
+        method = START_METHOD
         # The process starts with the first call, the run's start: after this process has
         # imported scikit-learn and pandas, which the helper then shares instead of importing.
         self.worker = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context(method),
             initializer=_serve_parent,
-            initargs=(os.getpid(),),
+            # A spawned helper inherits nothing (e.g. the workspace credentials azureml-mlflow
+            # keeps in-process): `prepare` sets it up as this process was.
+            initargs=(os.getpid(), prepare if method == "spawn" else None),
         )
 
     @contextmanager
@@ -153,10 +157,12 @@ class MlflowTracker(Tracker):
 
 
 @contextmanager
-def mlflow_session(tracking_cfg: DictConfig, uri: str) -> Iterator[MlflowSession]:
+def mlflow_session(
+    tracking_cfg: DictConfig, uri: str, prepare: Callable[[], Any] | None = None
+) -> Iterator[MlflowSession]:
     bound_http_requests(tracking_cfg.request_timeout_s)
     check_reachable(uri, tracking_cfg.request_timeout_s)
-    session = MlflowSession(uri, tracking_cfg)
+    session = MlflowSession(uri, tracking_cfg, prepare)
     try:
         yield session
     finally:
@@ -166,12 +172,14 @@ def mlflow_session(tracking_cfg: DictConfig, uri: str) -> Iterator[MlflowSession
 # What runs in the helper process: module-level functions, so that they can be sent there.
 
 
-def _serve_parent(parent_pid: int) -> None:
+def _serve_parent(parent_pid: int, prepare: Callable[[], Any] | None = None) -> None:
     # Ctrl-C (and a SIGTERM to the process group) reach the helper too; the parent decides how
     # the run ends (KILLED) and sends end_run here, so the helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    if prepare is not None:
+        prepare()
 
 
 def _exit_with_parent(parent_pid: int) -> None:
