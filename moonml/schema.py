@@ -86,7 +86,7 @@ class Compute:
 class PipEnvironment:
     type: str = "pip"
     requirements: str = "requirements.txt"  # relative to the project root
-    python_version: Optional[str] = None  # None: this interpreter's major.minor
+    python_version: str = MISSING  # the job's Python (conf/environment/pip.yaml)
     env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
 
 

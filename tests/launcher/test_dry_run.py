@@ -3,7 +3,6 @@
 import json
 import re
 import shlex
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,8 +110,7 @@ def test_every_compute_and_environment(
                 assert env.environment_variables == {"PYTHONPATH": "launchers"}  # no SDK placeholder
                 assert not env.python.user_managed_dependencies
                 conda = env.python.conda_dependencies
-                py = f"{sys.version_info.major}.{sys.version_info.minor}"
-                assert f"python={py}" in list(conda.conda_packages)
+                assert "python=3.11" in list(conda.conda_packages)  # conf/environment/pip.yaml
                 pins = (moonml_copy / "requirements.txt").read_text().splitlines()
                 assert list(conda.pip_packages) == [p for p in pins if p and not p.startswith("#")]
                 assert env_doc["name"] == "moonml-pip" and env_doc["version"] == env.version

@@ -8,7 +8,6 @@ maps to the same name and version and AzureML reuses the image it built before.
 
 import hashlib
 import json
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,7 +80,13 @@ def spec_from_settings(
     path = requirements if requirements.is_absolute() else source_dir / requirements
     if not path.is_file():
         raise LauncherError(f"environment=pip: requirements file {path} not found (environment.requirements)")
-    python = settings.get("python_version") or f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = settings.get("python_version")
+    if not python:
+        # Not the submitting interpreter's: the job's image must suit the pins, not this machine.
+        raise LauncherError(
+            "environment=pip needs python_version: a Python version every pin of the "
+            "requirements installs on (e.g. environment.python_version=3.11)"
+        )
     definition = {
         "type": "pip",
         "python_version": str(python),
