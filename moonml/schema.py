@@ -91,9 +91,18 @@ class PipEnvironment:
 
 
 @dataclass
+class DockerRegistry:
+    address: Optional[str] = None  # e.g. myacr.azurecr.io; None: public or the workspace's registry
+    username_env: Optional[str] = None  # variable holding the registry username
+    password_env: Optional[str] = None  # variable holding the registry password
+    identity_client_id: Optional[str] = None  # a user-assigned identity allowed to pull
+
+
+@dataclass
 class DockerEnvironment:
     type: str = "docker"
     image: str = MISSING  # REGISTRY/NAME:TAG built from the project's Dockerfile
+    registry: DockerRegistry = field(default_factory=lambda: DockerRegistry())
     env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
 
 

@@ -229,3 +229,63 @@ def test_registered_dataset_is_a_named_input_of_the_run(
     # The step Experiment.submit runs on the run configuration before sending it accepts it.
     inputs, _ = _update_args_and_io(offline_workspace, run_config)
     assert [type(i) for i in inputs] == [Data] and run_config.data["moon_dataset"] is inputs[0]
+
+
+REGISTRY = [
+    "environment=docker",
+    "environment.image=moonacr.azurecr.io/moonml/train:42",
+    "environment.registry.address=moonacr.azurecr.io",
+]
+
+
+def test_docker_registry_with_credentials_from_variables_writes_no_secret(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACR_USER", "moon-token")
+    monkeypatch.setenv("ACR_PASS", "hunter2")
+    overrides = [
+        "compute=cpu-cluster",
+        *REGISTRY,
+        "environment.registry.username_env=ACR_USER",
+        "environment.registry.password_env=ACR_PASS",
+    ]
+    with dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "sweep", overrides) as [ret]:
+        out = Path(ret.return_value["dry_run_dir"])
+        sent = json.loads((out / "run_config.json").read_text())
+        written = "".join(p.read_text() for p in out.iterdir() if p.is_file())
+    assert sent["environment"]["docker"]["baseImageRegistry"] == {
+        "address": "moonacr.azurecr.io",
+        "username": "${ACR_USER}",
+        "password": "${ACR_PASS}",
+        "registryIdentity": None,
+    }
+    assert "hunter2" not in written
+
+
+def test_docker_registry_pulled_with_an_identity(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
+) -> None:
+    overrides = ["compute=cpu-cluster", *REGISTRY, "environment.registry.identity_client_id=cid-1"]
+    with dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "sweep", overrides) as [ret]:
+        sent = json.loads((Path(ret.return_value["dry_run_dir"]) / "run_config.json").read_text())
+    registry = sent["environment"]["docker"]["baseImageRegistry"]
+    assert registry["address"] == "moonacr.azurecr.io" and registry["username"] is None
+    assert registry["registryIdentity"]["clientId"] == "cid-1"
+
+
+def test_docker_environment_version_covers_the_registry(tmp_path: Path) -> None:
+    from hydra_plugins.hydra_azureml_launcher._environment import build, spec_from_settings
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    docker = {"type": "docker", "image": "moonacr.azurecr.io/i:1"}
+    registry = {"address": "moonacr.azurecr.io", "username_env": "U", "password_env": "P"}
+    plain = spec_from_settings(docker, tmp_path, "app", {})
+    private = spec_from_settings({**docker, "registry": registry}, tmp_path, "app", {})
+    other = spec_from_settings({**docker, "registry": {**registry, "address": "b.io"}}, tmp_path, "app", {})
+    assert len({plain.version, private.version, other.version}) == 3
+    # The secrets are read at submit time: they do not change the environment's identity.
+    first = build(private, {"U": "u", "P": "p1"})
+    assert build(private, {"U": "u", "P": "p2"}).version == first.version
+    assert first.docker.base_image_registry.password == "p1"
+    with pytest.raises(LauncherError, match=r"environment.registry moonacr.azurecr.io: P not set"):
+        build(private, {"U": "u"})

@@ -39,7 +39,7 @@ def run_config_document(spec: JobSpec, src: Any) -> dict[str, Any]:
 def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -> tuple[Path, Any]:
     out = spec.job_dir / "azureml"
     out.mkdir(parents=True, exist_ok=True)
-    environment = _v1.offline_environment(spec)
+    environment = _v1.offline_environment(spec, reveal=False)  # no secret on disk
     src = _v1.script_run_config(spec, snapshot_dir, environment)
     assert spec.environment is not None
     _write_json(out / "run_config.json", run_config_document(spec, src))

@@ -117,5 +117,3 @@ def _job_environment(spec: JobSpec, ws: Any, call: Callable[..., Any]) -> Any:
             ),
         )
     return _v1.offline_environment(spec)
-
-

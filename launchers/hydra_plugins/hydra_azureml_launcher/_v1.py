@@ -4,6 +4,7 @@ Dry run and submission build them here, so a dry run writes what a submission se
 registered environment needs the workspace (it is fetched, by the caller, under a deadline).
 """
 
+import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,12 +17,15 @@ from ._job import JobSpec
 SKIP_VALIDATE_VAR = "SkipValidateDatasets"
 
 
-def offline_environment(spec: JobSpec) -> Optional[Any]:
-    """pip/docker: the Environment object; registered: None (fetched from the workspace)."""
+def offline_environment(spec: JobSpec, reveal: bool = True) -> Optional[Any]:
+    """pip/docker: the Environment object; registered: None (fetched from the workspace).
+
+    reveal=False (dry run): registry credentials are placeholders naming their variables.
+    """
     assert spec.environment is not None
     if spec.environment.kind == "registered":
         return None
-    return _environment.build(spec.environment)
+    return _environment.build(spec.environment, os.environ, reveal)
 
 
 def dataset_input(spec: InputSpec) -> Any:
