@@ -34,11 +34,12 @@ def main(cfg: DictConfig) -> dict[str, float]:
     hydra_cfg = HydraConfig.get()
     signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
-        from moonml.azure import check_launcher_mode
+        from moonml.azure import check_launcher_mode, use_callers_tracking_store
 
         check_launcher_mode(
             hydra_cfg.runtime.choices.get("hydra/launcher"), hydra_cfg.mode == RunMode.MULTIRUN
         )
+        use_callers_tracking_store()
         return train(
             cfg,
             output_dir=hydra_cfg.runtime.output_dir,

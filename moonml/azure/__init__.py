@@ -10,8 +10,9 @@ is called, so the base install (without the azure extra) never needs it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hydra_plugins.hydra_azureml_launcher import _workspace
@@ -23,8 +24,13 @@ if TYPE_CHECKING:
     from azureml.core import Workspace
 
 T = TypeVar("T")
-# Set by the azureml launcher's local backend in the job it replays (see its _local.py).
+# Set by the azureml launcher's local backend in the job it replays (see its _local.py): that
+# it is such a job, and the folder the launcher was started from.
 LOCAL_BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
+CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
+# MLflow's artifact root for experiments a database store creates (set by `mlflow server`;
+# private, checked against mlflow 3.15).
+SERVER_ARTIFACT_ROOT_VAR = "_MLFLOW_SERVER_ARTIFACT_ROOT"
 INSTALL_HINT = 'pip install -e ".[azure]"'
 
 
@@ -87,3 +93,24 @@ def parse_version(version: str | int | None, what: str) -> int | None:
     if not text.isdigit() or int(text) < 1:
         raise MoonmlError(f"{what}={version!r} is not a positive whole number or 'latest'")
     return int(text)
+
+
+def use_callers_tracking_store(env: MutableMapping[str, str] | None = None) -> None:
+    """In a job the launcher's local backend replays, track where the caller would.
+
+    The job runs in a temporary copy of the project: a relative sqlite store, or MLflow's
+    default (sqlite:///mlflow.db and ./mlruns of the working directory), would land there and
+    vanish. They are anchored in the folder the launcher was started from.
+    """
+    env = os.environ if env is None else env
+    caller = env.get(CALLER_CWD_VAR)
+    if env.get(LOCAL_BACKEND_VAR) != "local" or not caller:
+        return
+    uri = env.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        uri = f"sqlite:///{Path(caller, uri[len('sqlite:///') :]).absolute()}"
+    elif not uri.startswith("file:") and "://" not in uri:
+        uri = str(Path(caller, uri).absolute())  # a plain local path: MLflow's file store
+    env["MLFLOW_TRACKING_URI"] = uri
+    if uri.startswith("sqlite:"):
+        env.setdefault(SERVER_ARTIFACT_ROOT_VAR, str(Path(caller, "mlruns")))

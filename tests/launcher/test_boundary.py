@@ -13,6 +13,7 @@ PLUGIN = REPO / "launchers" / "hydra_plugins" / "hydra_azureml_launcher"
 # What the plugin must not contain: the app it happens to ship, install hints of an app, tricks.
 FORBIDDEN = {
     "moonml": re.compile(r"moonml", re.IGNORECASE),
+    "MLflow store details": re.compile(r"mlflow|sqlite|mlruns", re.IGNORECASE),
     "an install hint": re.compile(r"pip install"),
     "private Hydra API": re.compile(r"hydra\._internal"),
     "stack inspection": re.compile(r"_getframe|inspect\.stack|f_locals"),

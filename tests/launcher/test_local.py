@@ -51,8 +51,10 @@ def test_tinyapp_multirun_ships_snapshot_and_returns_metrics(tinyapp: Path, tmp_
         assert report["mode"] == "RunMode.RUN" and report["launcher"] == "basic"
         assert report["backend_var"] == "local"
         assert report["greeting_var"] == "hello"
-        # The caller's relative store, made absolute: the job logs where the caller would.
-        assert report["mlflow_uri"] == f"sqlite:///{tinyapp / 'store' / 'mlflow.db'}"
+        # The launcher knows no tracking store: the job inherits the variable as it is, and is
+        # told where the caller ran, for state the app keeps relative to it.
+        assert report["mlflow_uri"] == "sqlite:///store/mlflow.db"
+        assert report["caller_cwd"] == str(tinyapp)
         assert json.loads((sweep / str(i) / "metrics.json").read_text()) == {"score": 3.0 * (i + 1)}
         overrides = (sweep / str(i) / ".hydra" / "overrides.yaml").read_text()
         assert f"x={i + 1}" in overrides and "scale=3" in overrides
@@ -130,7 +132,8 @@ def test_azureml_launcher_with_local_compute_names_the_choices(tmp_path: Path) -
 
 @pytest.mark.parametrize("compute", ["compute=local", "compute=cpu-cluster"])
 def test_moonml_three_jobs_land_in_mlflow(tmp_path: Path, moonml_copy: Path, compute: str) -> None:
-    store = tmp_path / "mlflow.db"
+    """moonml anchors a relative store in the caller's folder (the jobs run in temporary copies)."""
+    store = moonml_copy / "store" / "mlflow.db"
     sweep = tmp_path / "sweep"
     done = run(
         [
@@ -149,7 +152,7 @@ def test_moonml_three_jobs_land_in_mlflow(tmp_path: Path, moonml_copy: Path, com
             "hydra.launcher.local_parallel=3",
         ],
         cwd=moonml_copy,
-        env={"MLFLOW_TRACKING_URI": f"sqlite:///{store}"},
+        env={"MLFLOW_TRACKING_URI": "sqlite:///store/mlflow.db"},
         timeout=280,
     )
     assert done.returncode == 0, done.stderr[-3000:]
