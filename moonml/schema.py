@@ -121,7 +121,7 @@ class AzureMLSettings:
     resource_group: Optional[str] = None
     workspace_name: Optional[str] = None
     auth: str = "auto"  # auto | service_principal | managed_identity | cli | interactive | device_code
-    timeout_s: float = 60.0  # deadline for every call that leaves the machine
+    timeout_s: Optional[float] = None  # deadline of each call to Azure; None: the launcher's 60 s
 
 
 @dataclass

@@ -87,7 +87,7 @@ def launch(
     if backend == "local":
         from . import _local
 
-        return _local.run_all(specs, snapshot, parallel=int(settings.get("local_parallel") or 1))
+        return _local.run_all(specs, snapshot, parallel=int(settings["local_parallel"]))
     from . import _submit
 
     return _submit.submit_all(specs, snapshot, settings)

@@ -35,6 +35,8 @@ IDENTITY_ENDPOINT_VARS = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 # The order Workspace.from_config searches in: each location all the way up before the next one.
 CONFIG_LOCATIONS = (".azureml/config.json", "aml_config/config.json", "config.json")
 WORKSPACE_KEYS = ("subscription_id", "resource_group", "workspace_name")
+# Deadline of each call to Azure when the settings name none (moonml's schema sets the same).
+DEFAULT_TIMEOUT_S = 60.0
 MAX_TIMEOUT_S = 3600.0
 
 T = TypeVar("T")
@@ -261,9 +263,9 @@ def credential_auth(credential: Any, cloud: str = "AzureCloud") -> Any:
 
 
 def deadline_of(settings: Mapping[str, Any]) -> float:
-    raw = settings.get("timeout_s", 60)
+    raw = settings.get("timeout_s")
     try:
-        timeout = float(raw if raw is not None else 60)
+        timeout = float(raw if raw is not None else DEFAULT_TIMEOUT_S)
     except (TypeError, ValueError):
         raise LauncherError(f"azureml.timeout_s={raw!r} is not a number of seconds") from None
     if not 0 < timeout <= MAX_TIMEOUT_S:
