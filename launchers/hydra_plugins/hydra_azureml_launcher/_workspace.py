@@ -35,7 +35,7 @@ IDENTITY_ENDPOINT_VARS = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 # The order Workspace.from_config searches in: each location all the way up before the next one.
 CONFIG_LOCATIONS = (".azureml/config.json", "aml_config/config.json", "config.json")
 WORKSPACE_KEYS = ("subscription_id", "resource_group", "workspace_name")
-# Deadline of each call to Azure when the settings name none (moonml's schema sets the same).
+# Deadline of each call to Azure when the settings name none (timeout_s null or absent).
 DEFAULT_TIMEOUT_S = 60.0
 MAX_TIMEOUT_S = 3600.0
 
