@@ -41,6 +41,12 @@ def main(cfg: DictConfig) -> float:
     if hydra_cfg.mode == RunMode.MULTIRUN:
         prefix_console_lines(f"[job {hydra_cfg.job.num}] ")
     try:
+        from moonml.azure import check_launcher_mode, use_callers_tracking_store
+
+        check_launcher_mode(
+            hydra_cfg.runtime.choices.get("hydra/launcher"), hydra_cfg.mode == RunMode.MULTIRUN
+        )
+        use_callers_tracking_store()
         check_sweeper_direction(cfg.objective, hydra_cfg.sweeper)
         metrics = train(
             cfg,

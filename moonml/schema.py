@@ -37,9 +37,12 @@ class AzureMLData:
     source: str = "azureml"
     name: str = "moon_dataset"  # registered file dataset holding train.csv and test.csv
     version: Optional[str] = None  # None: the latest version
+    mode: str = "mount"  # how an AzureML job receives it: mount | download
     download_dir: str = "data/azureml"  # where the files land when run outside an AzureML job
     train_file: str = "train.csv"
     test_file: str = "test.csv"
+    # Job inputs the azureml launcher attaches: {input name: {dataset, version, mode}}
+    azureml_inputs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,14 +88,23 @@ class Compute:
 class PipEnvironment:
     type: str = "pip"
     requirements: str = "requirements.txt"  # relative to the project root
-    python_version: Optional[str] = None  # None: this interpreter's major.minor
+    python_version: str = MISSING  # the job's Python (conf/environment/pip.yaml)
     env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
+
+
+@dataclass
+class DockerRegistry:
+    address: Optional[str] = None  # e.g. myacr.azurecr.io; None: public or the workspace's registry
+    username_env: Optional[str] = None  # variable holding the registry username
+    password_env: Optional[str] = None  # variable holding the registry password
+    identity_client_id: Optional[str] = None  # a user-assigned identity allowed to pull
 
 
 @dataclass
 class DockerEnvironment:
     type: str = "docker"
     image: str = MISSING  # REGISTRY/NAME:TAG built from the project's Dockerfile
+    registry: DockerRegistry = field(default_factory=lambda: DockerRegistry())
     env_vars: dict[str, str] = field(default_factory=dict)  # set in the job's process
 
 
@@ -111,7 +123,7 @@ class AzureMLSettings:
     resource_group: Optional[str] = None
     workspace_name: Optional[str] = None
     auth: str = "auto"  # auto | service_principal | managed_identity | cli | interactive | device_code
-    timeout_s: float = 60.0  # deadline for every call that leaves the machine
+    timeout_s: Optional[float] = None  # deadline of each call to Azure; None: the launcher's 60 s
 
 
 @dataclass

@@ -5,10 +5,10 @@ Every output lands in `output_dir` as soon as it exists, so a run that fails lat
 
 import json
 import logging
-import subprocess
 from pathlib import Path
 
 import joblib
+from hydra_plugins.hydra_azureml_launcher._job import git_commit
 from omegaconf import DictConfig, OmegaConf
 
 import moonml
@@ -131,7 +131,8 @@ def _json(values: dict) -> str:
 
 def _run_tags(overrides: list[str], fingerprint: dict[str, str]) -> dict[str, str]:
     tags = {"moonml.version": moonml.__version__, "moonml.overrides": " ".join(overrides)}
-    commit = _git_commit()
+    # The same helper the azureml launcher tags its runs with ("+dirty" for local changes).
+    commit = git_commit(Path(__file__).parent)
     if commit:
         tags["moonml.git_commit"] = commit
     return tags | fingerprint
@@ -141,17 +142,3 @@ def _objective_tags(objective: DictConfig, sweep: str | None) -> dict[str, str]:
     # The registry ranks versions by these, read back from the run (moonml.tracking.registry).
     tags = {"moonml.objective": objective.metric, "moonml.objective_direction": objective.direction}
     return tags | ({SWEEP_TAG: sweep} if sweep else {})
-
-
-def _git_commit() -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None

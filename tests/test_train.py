@@ -3,6 +3,7 @@
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def test_run_logs_the_tutorial_names_and_more(default_run) -> None:
     assert len(tags["data.train_sha256"]) == 64 and len(tags["data.test_sha256"]) == 64
     assert f"data.train_path={TRAIN_CSV}" in tags["moonml.overrides"]
     if (Path(__file__).parent.parent / ".git").exists():
-        assert len(tags["moonml.git_commit"]) == 40
+        assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", tags["moonml.git_commit"])
 
 
 def test_registered_model_loads_and_predicts(default_run) -> None:

@@ -1,19 +1,22 @@
 """moonml's AzureML features: workspace, MLflow tracking URI, datasets, registered models.
 
-The workspace, credential and deadline logic lives in the launcher's generic `workspace` module
-(shared with the Hydra launcher); this package turns its AzureMLError into moonml's MoonmlError,
-which the entry points print as one line. Nothing from azure is imported until a function here
+The workspace, credential and deadline logic lives in the launcher's generic `_workspace` module
+(shared with the Hydra launcher; moonml may import the plugin, never the other way round); this
+package turns its LauncherError into moonml's MoonmlError, which the entry points print as one
+line. Nothing from azure is imported until a function here
 is called, so the base install (without the azure extra) never needs it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hydra_plugins.hydra_azureml_launcher import workspace as _workspace
+from hydra_plugins.hydra_azureml_launcher import _workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from moonml.errors import MoonmlError
 
@@ -21,22 +24,33 @@ if TYPE_CHECKING:
     from azureml.core import Workspace
 
 T = TypeVar("T")
-# Set by the azureml launcher's local backend in the job it replays (see its _local.py).
+# Set by the azureml launcher's local backend in the job it replays (see its _local.py): that
+# it is such a job, and the folder the launcher was started from.
 LOCAL_BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
-INSTALL_HINT = _workspace.INSTALL_HINT
+CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
+# MLflow's artifact root for experiments a database store creates (set by `mlflow server`;
+# private, checked against mlflow 3.15).
+SERVER_ARTIFACT_ROOT_VAR = "_MLFLOW_SERVER_ARTIFACT_ROOT"
+INSTALL_HINT = 'pip install -e ".[azure]"'
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """AzureMLError (already worded for the user) becomes MoonmlError at moonml's boundary."""
+    """LauncherError (already worded for the user) becomes MoonmlError at moonml's boundary."""
     try:
         yield
-    except _workspace.AzureMLError as err:
+    except LauncherError as err:
         raise MoonmlError(str(err)) from err
 
 
 def connect(azureml_settings: Mapping[str, Any]) -> Workspace:
     """The workspace of `cfg.azureml`, within its deadline."""
+    try:
+        import azureml.core  # noqa: F401
+    except ImportError as err:
+        raise MoonmlError(
+            f"AzureML features need the azure extra ({err}); install it with: {INSTALL_HINT}"
+        ) from None
     with user_errors():
         return _workspace.connect(azureml_settings)
 
@@ -52,6 +66,16 @@ def sdk_call(
         return _workspace.explained_call(fn, _workspace.deadline_of(azureml_settings), what, not_found)
 
 
+def check_launcher_mode(launcher_choice: str | None, multirun: bool) -> None:
+    """hydra/launcher=azureml in a single run would train here: Hydra runs launchers in multirun only."""
+    if launcher_choice == "azureml" and not multirun:
+        raise MoonmlError(
+            "hydra/launcher=azureml ships runs in multirun mode only, and this is a single run "
+            "(it would train here): choose a cluster compute (compute=cpu-cluster or "
+            "compute=gpu-cluster select the launcher and multirun mode themselves), or add -m"
+        )
+
+
 def running_in_azureml_job() -> bool:
     return _workspace.running_in_azureml_job()
 
@@ -59,3 +83,34 @@ def running_in_azureml_job() -> bool:
 def running_as_shipped_job() -> bool:
     """On an AzureML node, or replayed here by the azureml launcher's local backend."""
     return running_in_azureml_job() or os.environ.get(LOCAL_BACKEND_VAR) == "local"
+
+
+def parse_version(version: str | int | None, what: str) -> int | None:
+    """A registered asset's version: a positive whole number; None or "latest" mean the newest."""
+    if version is None or str(version).lower() == "latest":
+        return None
+    text = str(version)
+    if not text.isdigit() or int(text) < 1:
+        raise MoonmlError(f"{what}={version!r} is not a positive whole number or 'latest'")
+    return int(text)
+
+
+def use_callers_tracking_store(env: MutableMapping[str, str] | None = None) -> None:
+    """In a job the launcher's local backend replays, track where the caller would.
+
+    The job runs in a temporary copy of the project: a relative sqlite store, or MLflow's
+    default (sqlite:///mlflow.db and ./mlruns of the working directory), would land there and
+    vanish. They are anchored in the folder the launcher was started from.
+    """
+    env = os.environ if env is None else env
+    caller = env.get(CALLER_CWD_VAR)
+    if env.get(LOCAL_BACKEND_VAR) != "local" or not caller:
+        return
+    uri = env.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        uri = f"sqlite:///{Path(caller, uri[len('sqlite:///') :]).absolute()}"
+    elif not uri.startswith("file:") and "://" not in uri:
+        uri = str(Path(caller, uri).absolute())  # a plain local path: MLflow's file store
+    env["MLFLOW_TRACKING_URI"] = uri
+    if uri.startswith("sqlite:"):
+        env.setdefault(SERVER_ARTIFACT_ROOT_VAR, str(Path(caller, "mlruns")))

@@ -6,7 +6,8 @@ in an environment variable, so no SDK call (and no azure import) is needed there
 - SDK v1 runs (``dataset.as_named_input(name).as_mount()``): ``<input name>`` itself, listed as
   ``name:mount`` in ``AZUREML_DATASET_ENVIRONMENT_VARS`` (azureml-core reads the same variables
   for ``Run.input_datasets``).
-moonml takes the input name to be the dataset name (``data.name``).
+The azureml launcher attaches the inputs listed in ``data.azureml_inputs``; the one whose
+dataset is ``data.name`` is read (an input named like the dataset, when none is listed).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from moonml.azure import INSTALL_HINT, connect, sdk_call
+from moonml.azure import INSTALL_HINT, connect, parse_version, sdk_call
 from moonml.errors import MoonmlError
 
 
@@ -114,19 +115,17 @@ def register_dataset(
     return RegisteredDataset(name=name, version=int(registered.version), datastore_path=where)
 
 
-def parse_version(version: str | int | None) -> int | str:
-    if version is None or str(version).lower() == "latest":
-        return "latest"
-    text = str(version)
-    if not text.isdigit() or int(text) < 1:
-        raise MoonmlError(f"data.version={version!r} is not a positive whole number or null")
-    return int(text)
+def input_name(data_cfg: Mapping[str, Any]) -> str:
+    """The name of the job input that carries dataset data.name."""
+    inputs = data_cfg.get("azureml_inputs") or {}
+    matching = [key for key, entry in inputs.items() if entry.get("dataset") == data_cfg["name"]]
+    return str(matching[0]) if matching else str(data_cfg["name"])
 
 
 def dataset_folder(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Path:
     """A local folder holding the registered dataset's files (mounted in a job, else downloaded)."""
     name = data_cfg["name"]
-    mounted = mounted_input(name)
+    mounted = mounted_input(input_name(data_cfg))
     if mounted is not None:
         folder = Path(mounted)
         if not folder.is_dir():
@@ -135,7 +134,7 @@ def dataset_folder(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, A
                 "dataset as a folder input (uri_folder / as_mount())"
             )
         return folder
-    version = parse_version(data_cfg.get("version"))
+    version = parse_version(data_cfg.get("version"), "data.version") or "latest"
     require_dataprep()
     workspace = connect(azureml_settings)
     from azureml.core import Dataset

@@ -6,21 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from moonml.azure import connect, sdk_call
-from moonml.errors import MoonmlError
-
-
-def parse_version(version: str | int | None) -> int | None:
-    """None or "latest" means the newest version."""
-    if version is None or str(version).lower() == "latest":
-        return None
-    try:
-        number = int(str(version))
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise MoonmlError(f"model version {version!r} is not a positive whole number or 'latest'")
-    return number
+from moonml.azure import connect, parse_version, sdk_call
 
 
 def download_model(
@@ -31,7 +17,7 @@ def download_model(
     azureml.core.Model covers models registered by MLflow and by Model.register alike, where
     MLflow's models:/ download knows only the former.
     """
-    number = parse_version(version)
+    number = parse_version(version, f"model version of {name}")
     label = f"{name}:{number if number is not None else 'latest'}"
     workspace = connect(azureml_settings)  # first: it explains a missing azure extra
     from azureml.core import Model

@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from omegaconf import OmegaConf
 
 from moonml.azure import INSTALL_HINT, connect, running_in_azureml_job, sdk_call
 from moonml.errors import MoonmlError
+
+
+def job_run_id() -> str | None:
+    """Inside an AzureML job, the id of the job's own MLflow run (set by the service), else None.
+
+    The service files that run under the experiment the submitter chose, which need not be
+    tracking.experiment_name: the job must log into it by id and never change experiment, or
+    MLflow refuses ("active experiment ID does not match").
+    """
+    if running_in_azureml_job():
+        return os.environ.get("MLFLOW_RUN_ID") or None
+    return None
+
+
+def logging_process_setup(azureml_settings: Mapping[str, Any]) -> Callable[[], str]:
+    """What a spawned logging process runs first (macOS, Windows): azureml_tracking_uri again.
+
+    azureml-mlflow keeps the workspace's credentials for the URI in the process that asked for
+    it; a spawned process would otherwise fall back to DefaultAzureCredential and ignore
+    azureml.auth. Picklable: a module function and plain settings.
+    """
+    plain = (
+        OmegaConf.to_container(azureml_settings, resolve=True)
+        if OmegaConf.is_config(azureml_settings)
+        else dict(azureml_settings)
+    )
+    return functools.partial(azureml_tracking_uri, plain)
 
 
 def azureml_tracking_uri(azureml_settings: Mapping[str, Any]) -> str:

@@ -58,5 +58,11 @@ def tracking_session(cfg: DictConfig) -> Iterator[Any]:
     from moonml.tracking.mlflow_run import mlflow_session
     from moonml.tracking.uri import tracking_uri
 
-    with mlflow_session(cfg.tracking, tracking_uri(cfg.tracking, cfg.azureml)) as session:
+    uri = tracking_uri(cfg.tracking, cfg.azureml)
+    prepare = None
+    if uri.startswith("azureml:"):
+        from moonml.azure.tracking import logging_process_setup
+
+        prepare = logging_process_setup(cfg.azureml)
+    with mlflow_session(cfg.tracking, uri, prepare) as session:
         yield session

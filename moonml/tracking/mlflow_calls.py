@@ -7,7 +7,6 @@ a call fails, the later ones are skipped: against a dead server each would retry
 
 import functools
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -87,8 +86,11 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
 
 
 def _job_run(client: Any) -> Any:
-    # Inside an AzureML job the service made the run (and says which): log into that one.
-    run_id = os.environ.get("MLFLOW_RUN_ID")
+    # Inside an AzureML job the service made the run, filed under the experiment the submitter
+    # chose: log into that one by id, never changing experiment.
+    from moonml.azure.tracking import job_run_id
+
+    run_id = job_run_id()
     return client.get_run(run_id) if run_id else None
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from hydra_plugins.hydra_azureml_launcher._workspace import first_line
 from omegaconf import DictConfig
 
 from moonml.console import run_link, silence_mlflow_notices
@@ -42,6 +43,8 @@ from moonml.tracking.preflight import check_store
 
 log = logging.getLogger(__name__)
 
+# fork where it is safe (Linux); macOS and Windows spawn.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 # How long closing the run may wait for logging still under way.
 CLOSE_DEADLINE_S = 300
 
@@ -90,21 +93,23 @@ class _HeldSignals:
 class MlflowSession:
     """Tracking ready for runs: the store is usable, a helper process will do the logging."""
 
-    def __init__(self, uri: str, tracking_cfg: DictConfig) -> None:
+    def __init__(self, uri: str, tracking_cfg: DictConfig, prepare: Callable[[], Any] | None = None) -> None:
         self.uri = uri
         self.tracking_cfg = tracking_cfg
         # Held from a run's last step until the session closes: once the run is recorded
         # FINISHED, a late Ctrl-C must not turn the exit code into 130.
         self.held_signals = _HeldSignals()
         # fork where it is safe (Linux): the helper starts with what this process imported.
-        method = "fork" if sys.platform == "linux" else "spawn"
+        method = START_METHOD
         # The process starts with the first call, the run's start: after this process has
         # imported scikit-learn and pandas, which the helper then shares instead of importing.
         self.worker = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context(method),
             initializer=_serve_parent,
-            initargs=(os.getpid(),),
+            # A spawned helper inherits nothing (e.g. the workspace credentials azureml-mlflow
+            # keeps in-process): `prepare` sets it up as this process was.
+            initargs=(os.getpid(), prepare if method == "spawn" else None),
         )
 
     @contextmanager
@@ -207,7 +212,7 @@ class MlflowTracker(Tracker):
         """The start's error as a MoonmlError, if it failed (without waiting for it)."""
         if not self._run.done() or self._run.exception() is None:
             return None
-        return self._failure(_first_line(self._run.exception()))
+        return self._failure(first_line(self._run.exception()))
 
     def _failure(self, reason: str, problem: str | None = None) -> MoonmlError:
         return MoonmlError(
@@ -219,7 +224,7 @@ class MlflowTracker(Tracker):
         for future in self._pending:
             error = future.exception(timeout=CLOSE_DEADLINE_S)
             if error is not None:
-                raise self._failure(_first_line(error))
+                raise self._failure(first_line(error))
 
     def complete(self) -> None:
         """Register the model, the last step, then end the run FINISHED (FAILED if that fails)."""
@@ -228,7 +233,7 @@ class MlflowTracker(Tracker):
             try:
                 registering.result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:
-                reason = f"registering the model as {self.register_model!r}: {_first_line(err)}"
+                reason = f"registering the model as {self.register_model!r}: {first_line(err)}"
                 raise self._failure(reason, self.end("FAILED")) from None
         problem = self.end("FINISHED")
         if problem:
@@ -247,7 +252,7 @@ class MlflowTracker(Tracker):
             try:
                 self._worker.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:
-                return f"run {run_id} could not be marked {status} ({_first_line(err)})"
+                return f"run {run_id} could not be marked {status} ({first_line(err)})"
             return None
         finally:
             if held_here:
@@ -255,22 +260,19 @@ class MlflowTracker(Tracker):
 
 
 @contextmanager
-def mlflow_session(tracking_cfg: DictConfig, uri: str) -> Iterator[MlflowSession]:
+def mlflow_session(
+    tracking_cfg: DictConfig, uri: str, prepare: Callable[[], Any] | None = None
+) -> Iterator[MlflowSession]:
     bound_http_requests(tracking_cfg.request_timeout_s)
     check_store(uri, tracking_cfg.request_timeout_s)
-    session = MlflowSession(uri, tracking_cfg)
+    session = MlflowSession(uri, tracking_cfg, prepare)
     try:
         yield session
     finally:
         session.close()
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-def _serve_parent(parent_pid: int) -> None:
+def _serve_parent(parent_pid: int, prepare: Callable[[], Any] | None = None) -> None:
     # Runs first in the helper process. Ctrl-C (and a SIGTERM to the process group) reach the
     # helper too; the parent decides how the run ends (KILLED) and sends end_run here, so the
     # helper must outlive the signal.
@@ -280,3 +282,5 @@ def _serve_parent(parent_pid: int) -> None:
     exit_with_parent(parent_pid)
     quiet_helper_logs()
     silence_mlflow_notices()
+    if prepare is not None:
+        prepare()  # a spawned helper: connect as the user chose, before any MLflow call

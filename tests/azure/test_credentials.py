@@ -1,8 +1,11 @@
 """Which credentials are used for each environment, and the real azureml-core objects built."""
 
+import os
+
 import pytest
-from hydra_plugins.hydra_azureml_launcher import workspace
-from hydra_plugins.hydra_azureml_launcher.workspace import AzureMLError, build_auth, choose_auth
+from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from hydra_plugins.hydra_azureml_launcher._workspace import build_auth, choose_auth
 
 SP = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}
 
@@ -28,21 +31,21 @@ def test_auto_picks_by_environment(env: dict[str, str], expected: str) -> None:
 @pytest.mark.parametrize("missing", sorted(SP))
 def test_incomplete_service_principal_names_the_missing_variable(missing: str) -> None:
     env = {key: value for key, value in SP.items() if key != missing}
-    with pytest.raises(AzureMLError, match=f"{missing} not set"):
+    with pytest.raises(LauncherError, match=f"{missing} not set"):
         choose_auth("service_principal", env, terminal=False)
 
 
 @pytest.mark.parametrize("present", ["AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"])
 def test_auto_refuses_half_a_service_principal(present: str) -> None:
     # A tenant or secret without the rest is a mistake, not a reason to fall back to the CLI.
-    with pytest.raises(AzureMLError, match="service principal credentials incomplete"):
+    with pytest.raises(LauncherError, match="service principal credentials incomplete"):
         choose_auth("auto", {present: "x", "AZURE_CLIENT_ID": "c"}, terminal=False)
 
 
 @pytest.mark.parametrize("mode", ["interactive", "device_code"])
 def test_interactive_kinds_only_with_a_terminal(mode: str) -> None:
     assert choose_auth(mode, {}, terminal=True) == mode
-    with pytest.raises(AzureMLError, match=f"azureml.auth={mode} needs a terminal"):
+    with pytest.raises(LauncherError, match=f"azureml.auth={mode} needs a terminal"):
         choose_auth(mode, SP, terminal=False)
 
 
@@ -52,7 +55,7 @@ def test_explicit_modes_are_kept() -> None:
 
 
 def test_unknown_mode() -> None:
-    with pytest.raises(AzureMLError, match=r"azureml.auth='browser' is not one of auto, service_"):
+    with pytest.raises(LauncherError, match=r"azureml.auth='browser' is not one of auto, service_"):
         choose_auth("browser", {}, terminal=True)
 
 
@@ -88,6 +91,7 @@ def test_cli_login_goes_through_azure_identity_with_arm_and_azureml_scopes(monke
             return AccessToken(f"token-for-{scopes[0]}", 4102444800)
 
     monkeypatch.setattr("azure.identity.AzureCliCredential", FakeCliCredential)
+    monkeypatch.setattr(workspace, "_CACHED_CREDENTIALS", {})
     auth = build_auth("cli", {})
     assert isinstance(auth, TokenAuthentication)
     assert auth.get_authentication_header() == {
@@ -139,3 +143,48 @@ def test_job_detection() -> None:
     assert workspace.running_in_azureml_job(job)
     assert not workspace.running_in_azureml_job({"AZUREML_RUN_ID": "run-1"})
     assert not workspace.running_in_azureml_job({})
+
+
+@pytest.fixture
+def fake_az(tmp_path, monkeypatch):
+    """An `az` on PATH that logs each start and prints a token, as `az account get-access-token`."""
+    monkeypatch.setattr(workspace, "_CACHED_CREDENTIALS", {})
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "az.log"
+    script = bin_dir / "az"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> "{log}"\n'
+        'echo "{\\"accessToken\\": \\"tok\\", \\"expires_on\\": $FAKE_AZ_EXPIRES_ON}"\n'
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+    def starts() -> list[str]:
+        return log.read_text().splitlines() if log.exists() else []
+
+    return starts
+
+
+def test_cli_tokens_are_cached_for_their_lifetime(fake_az, monkeypatch) -> None:
+    """The real AzureCliCredential, its `az` a script: one start per scope while tokens live."""
+    import time
+
+    monkeypatch.setenv("FAKE_AZ_EXPIRES_ON", str(int(time.time()) + 3600))
+    for _ in range(5):  # e.g. the dataset's and the tracking URI's workspace connections
+        auth = build_auth("cli", {})
+        assert auth.get_authentication_header() == {"Authorization": "Bearer tok"}
+        assert auth._get_azureml_client_token() == "tok"
+    assert len(fake_az()) == 2  # one for ARM, one for AzureML
+    assert all(line.startswith("account get-access-token --output json") for line in fake_az())
+
+
+def test_cli_tokens_about_to_expire_are_renewed(fake_az, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("FAKE_AZ_EXPIRES_ON", str(int(time.time()) + 60))  # within the margin
+    auth = build_auth("cli", {})
+    for _ in range(3):
+        auth.get_authentication_header()
+    assert len(fake_az()) == 3

@@ -327,3 +327,16 @@ def test_train_with_data_azureml_end_to_end(tmp_path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "accuracy" in (result.stdout + result.stderr).lower()
     assert not (tmp_path / "data" / "azureml").exists()  # nothing was downloaded
+
+
+def test_the_job_input_carrying_the_dataset_is_read(tmp_path, monkeypatch) -> None:
+    """The launcher attaches data.azureml_inputs; the input whose dataset is data.name is read."""
+    mounted = copy_data(tmp_path / "mnt")
+    monkeypatch.setenv("AZUREML_DATASET_ENVIRONMENT_VARS", "moon_dataset:mount")
+    monkeypatch.setenv("moon_dataset", str(mounted))
+    cfg = {
+        **DATA_CFG,
+        "name": "moons_v2",
+        "azureml_inputs": {"moon_dataset": {"dataset": "moons_v2", "version": None, "mode": "mount"}},
+    }
+    assert azure_dataset.dataset_folder(cfg, SETTINGS) == mounted

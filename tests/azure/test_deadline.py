@@ -10,8 +10,9 @@ import threading
 import time
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import workspace
-from hydra_plugins.hydra_azureml_launcher.workspace import AzureMLError, call_with_deadline
+from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from hydra_plugins.hydra_azureml_launcher._workspace import call_with_deadline
 
 from moonml.errors import MoonmlError
 from tests.azure.conftest import REPO, run_python, scrubbed_env
@@ -28,7 +29,7 @@ def test_call_with_deadline_returns_and_reraises() -> None:
 def test_call_with_deadline_gives_up_in_time() -> None:
     release = threading.Event()
     start = time.monotonic()
-    with pytest.raises(AzureMLError, match=r"^asking the void: no answer within 0.3 s"):
+    with pytest.raises(LauncherError, match=r"^asking the void: no answer within 0.3 s"):
         call_with_deadline(lambda: release.wait(30), 0.3, "asking the void")
     assert time.monotonic() - start < 1.5
     release.set()
@@ -36,14 +37,14 @@ def test_call_with_deadline_gives_up_in_time() -> None:
 
 @pytest.mark.parametrize("bad", [0, -1, "soon", 10_000])
 def test_bad_deadline_setting(bad) -> None:
-    with pytest.raises(AzureMLError, match=r"azureml.timeout_s="):
+    with pytest.raises(LauncherError, match=r"azureml.timeout_s="):
         workspace.deadline_of({"timeout_s": bad})
 
 
 def test_connect_with_managed_identity_endpoint_that_never_answers(silent_port, monkeypatch):
     monkeypatch.setenv("MSI_ENDPOINT", f"http://127.0.0.1:{silent_port}/msi/token")
     start = time.monotonic()
-    with pytest.raises(AzureMLError) as caught:
+    with pytest.raises(LauncherError) as caught:
         workspace.connect({**IDS, "timeout_s": 2})
     elapsed = time.monotonic() - start
     assert "connecting to AzureML workspace 'ws'" in str(caught.value)
@@ -100,14 +101,14 @@ def test_job_context_that_never_answers(silent_port, monkeypatch):
     """Inside a job the workspace comes from the run (no config.json), still under the deadline."""
     job_env(monkeypatch, f"http://127.0.0.1:{silent_port}", unsigned_jwt({"exp": 4102444800}))
     start = time.monotonic()
-    with pytest.raises(AzureMLError, match=r"^loading the workspace of this AzureML job: no answer"):
+    with pytest.raises(LauncherError, match=r"^loading the workspace of this AzureML job: no answer"):
         workspace.connect({"timeout_s": 2})
     assert time.monotonic() - start < 5
 
 
 def test_job_context_with_a_broken_token(monkeypatch, closed_port):
     job_env(monkeypatch, f"http://127.0.0.1:{closed_port}", "not-a-token")
-    with pytest.raises(AzureMLError, match=r"^loading the workspace of this AzureML job failed \("):
+    with pytest.raises(LauncherError, match=r"^loading the workspace of this AzureML job failed \("):
         workspace.connect({"timeout_s": 5})
 
 

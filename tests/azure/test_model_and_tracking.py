@@ -65,7 +65,7 @@ def test_unknown_model(model_registry, tmp_path) -> None:
 @pytest.mark.parametrize("bad", ["0", "one", "-2"])
 def test_bad_model_version(bad) -> None:
     with pytest.raises(MoonmlError, match="is not a positive whole number or 'latest'"):
-        azure_model.parse_version(bad)
+        azure_model.download_model(SETTINGS, "moon_model", bad, "out")
 
 
 def test_tracking_uri_inside_a_job_is_the_jobs_own(monkeypatch) -> None:
@@ -94,15 +94,15 @@ def test_azureml_scheme_is_known_to_mlflow() -> None:
         assert "azureml" in {entry.name for entry in entry_points(group=group)}, group
 
 
-def test_error_class_survives_hydra_plugin_scan() -> None:
-    """Hydra re-executes plugin modules in place; `except AzureMLError` must keep matching."""
-    from hydra_plugins.hydra_azureml_launcher.workspace import AzureMLError
+def test_workspace_code_is_private_to_the_plugin_and_never_rerun() -> None:
+    """Hydra's plugin scan imports public plugin modules only; _workspace keeps its error class."""
+    from hydra_plugins.hydra_azureml_launcher import _workspace
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
     from moonml.azure.settings import load_azureml_settings
 
-    load_azureml_settings([])  # a Hydra start-up: scans and re-executes hydra_plugins modules
-    from hydra_plugins.hydra_azureml_launcher import workspace
-
-    assert workspace.AzureMLError is AzureMLError
-    with pytest.raises(AzureMLError):
-        workspace.deadline_of({"timeout_s": -1})
+    module = _workspace.__dict__.copy()
+    load_azureml_settings([])  # a Hydra start-up: scans the hydra_plugins modules
+    assert _workspace.choose_auth is module["choose_auth"]  # not re-executed
+    with pytest.raises(LauncherError):
+        _workspace.deadline_of({"timeout_s": -1})

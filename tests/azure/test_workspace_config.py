@@ -4,11 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher.workspace import (
-    AzureMLError,
-    find_config,
-    resolve_workspace_ids,
-)
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from hydra_plugins.hydra_azureml_launcher._workspace import find_config, resolve_workspace_ids
 
 NO_IDS = {"config_path": None, "subscription_id": None, "resource_group": None, "workspace_name": None}
 
@@ -53,7 +50,7 @@ def test_explicit_ids_need_no_config_file(tmp_path: Path) -> None:
 
 
 def test_missing_config_json_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(AzureMLError) as caught:
+    with pytest.raises(LauncherError) as caught:
         resolve_workspace_ids(NO_IDS, cwd=tmp_path)
     message = str(caught.value)
     assert "no config.json in" in message and str(tmp_path) in message
@@ -61,13 +58,13 @@ def test_missing_config_json_says_what_to_do(tmp_path: Path) -> None:
 
 
 def test_missing_explicit_config_path(tmp_path: Path) -> None:
-    with pytest.raises(AzureMLError, match=r"azureml.config_path=nope.json: no such file"):
+    with pytest.raises(LauncherError, match=r"azureml.config_path=nope.json: no such file"):
         resolve_workspace_ids({**NO_IDS, "config_path": "nope.json"}, cwd=tmp_path)
 
 
 def test_partial_ids_name_the_missing_ones(tmp_path: Path) -> None:
     write_config(tmp_path / "config.json")
-    with pytest.raises(AzureMLError) as caught:
+    with pytest.raises(LauncherError) as caught:
         resolve_workspace_ids({**NO_IDS, "workspace_name": "w"}, cwd=tmp_path)
     assert "azureml.subscription_id, azureml.resource_group is not" in str(caught.value)
 
@@ -82,6 +79,6 @@ def test_partial_ids_name_the_missing_ones(tmp_path: Path) -> None:
 )
 def test_broken_config_json(tmp_path: Path, content: str, expected: str) -> None:
     (tmp_path / "config.json").write_text(content)
-    with pytest.raises(AzureMLError, match=expected) as caught:
+    with pytest.raises(LauncherError, match=expected) as caught:
         resolve_workspace_ids(NO_IDS, cwd=tmp_path)
     assert str(tmp_path / "config.json") in str(caught.value)

@@ -3,14 +3,13 @@
 import json
 import re
 import shlex
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from azureml.core import Environment, RunConfiguration, ScriptRunConfig
+from azureml.core import Environment, ScriptRunConfig
 from hydra.core.utils import JobStatus
 
 from tests.launcher.conftest import moonml_sweep
@@ -33,6 +32,17 @@ ENVIRONMENTS = [
     ("docker", ["environment.image=myacr.azurecr.io/moonml:1.0"]),
     ("registered", ["environment.name=moonml-env", "environment.version=3"]),
 ]
+
+
+def run_config_as_submitted(src: ScriptRunConfig, environment: str) -> dict[str, Any]:
+    """What Experiment.submit serialises as the run's "Configuration" (azureml-core's own code)."""
+    from azureml._execution._commands import _serialize_run_config_to_dict
+    from azureml.core.script_run_config import get_run_config_from_script_run
+
+    sent = _serialize_run_config_to_dict(get_run_config_from_script_run(src))
+    if environment == "registered":  # its definition is fetched from the workspace at submit
+        sent["environment"] = {"name": "moonml-env", "version": "3"}
+    return sent
 
 
 @contextmanager
@@ -83,9 +93,12 @@ def test_every_compute_and_environment(
             out = Path(ret.return_value["dry_run_dir"])
             assert out == tmp_path / "sweep" / str(idx) / "azureml"
             assert (out / "command.txt").read_text().strip() == src.command
-            saved = RunConfiguration.load(path=str(out), name="run_config.yml")
-            assert saved.target == target
-            assert saved.command == src.command
+            sent = json.loads((out / "run_config.json").read_text())
+            assert sent == run_config_as_submitted(src, environment)
+            assert sent["target"] == target and sent["command"] == src.command
+            assert sent["data"] == {}  # no dataset input without data=azureml
+            assert "EXAMPLE_ENV_VAR" not in json.dumps(sent)  # the SDK's placeholder never ships
+            assert not (out / ".azureml").exists()
             summary = json.loads((out / "script_run_config.json").read_text())
             assert summary["experiment"] == "moonml"  # tracking=none: the app's name
             assert summary["tags"]["hydra_overrides"] == " ".join(ret.overrides)
@@ -99,8 +112,7 @@ def test_every_compute_and_environment(
                 assert env.environment_variables == {"PYTHONPATH": "launchers"}  # no SDK placeholder
                 assert not env.python.user_managed_dependencies
                 conda = env.python.conda_dependencies
-                py = f"{sys.version_info.major}.{sys.version_info.minor}"
-                assert f"python={py}" in list(conda.conda_packages)
+                assert "python=3.11" in list(conda.conda_packages)  # conf/environment/pip.yaml
                 pins = (moonml_copy / "requirements.txt").read_text().splitlines()
                 assert list(conda.pip_packages) == [p for p in pins if p and not p.startswith("#")]
                 assert env_doc["name"] == "moonml-pip" and env_doc["version"] == env.version
@@ -114,6 +126,7 @@ def test_every_compute_and_environment(
                 versions.add(env.version)
             else:
                 assert env is None  # fetched from the workspace at submit time, never offline
+                assert sent["environment"] == {"name": "moonml-env", "version": "3"}
                 assert src.run_config.environment_variables == {"PYTHONPATH": "launchers"}
                 assert env_doc == {
                     "registered": True,
@@ -177,3 +190,111 @@ def test_no_target_names_the_valid_compute_choices(
     assert "compute=local has no AzureML compute target" in message
     assert "choose one of: compute=cpu-cluster, compute=gpu-cluster" in message
     assert not (tmp_path / "sweep" / "azureml_snapshot").exists()  # nothing written or shipped
+
+
+@pytest.mark.parametrize(
+    "overrides, version, mechanism",
+    [([], "latest", "mount"), (["data.version=3", "data.mode=download"], "3", "download")],
+    ids=["latest-mounted", "version-downloaded"],
+)
+def test_registered_dataset_is_a_named_input_of_the_run(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    offline_workspace: Any,
+    overrides: list[str],
+    version: str,
+    mechanism: str,
+) -> None:
+    from azureml.core.runconfig import Data
+    from azureml.core.script_run_config import _update_args_and_io, get_run_config_from_script_run
+
+    with dry_run(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        ["compute=cpu-cluster", "data=azureml", *overrides],
+    ) as [ret]:
+        sent = json.loads((Path(ret.return_value["dry_run_dir"]) / "run_config.json").read_text())
+        run_config = get_run_config_from_script_run(ret.return_value["script_run_config"])
+    # The job reads the variable named like the input (moonml/azure/dataset.py: moon_dataset).
+    assert sent["data"] == {
+        "moon_dataset": {
+            "createOutputDirectories": False,
+            "dataLocation": {
+                "dataPath": None,
+                "dataset": {"id": None, "name": "moon_dataset", "version": version},
+                "uri": None,
+            },
+            "environmentVariableName": "moon_dataset",
+            "mechanism": mechanism,
+            "options": None,
+            "overwrite": False,
+            "pathOnCompute": None,
+        }
+    }
+    # As the SDK itself does for inputs that follow the latest version.
+    assert ("SkipValidateDatasets" in sent["environmentVariables"]) == (version == "latest")
+    # The step Experiment.submit runs on the run configuration before sending it accepts it.
+    inputs, _ = _update_args_and_io(offline_workspace, run_config)
+    assert [type(i) for i in inputs] == [Data] and run_config.data["moon_dataset"] is inputs[0]
+
+
+REGISTRY = [
+    "environment=docker",
+    "environment.image=moonacr.azurecr.io/moonml/train:42",
+    "environment.registry.address=moonacr.azurecr.io",
+]
+
+
+def test_docker_registry_with_credentials_from_variables_writes_no_secret(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACR_USER", "moon-token")
+    monkeypatch.setenv("ACR_PASS", "hunter2")
+    overrides = [
+        "compute=cpu-cluster",
+        *REGISTRY,
+        "environment.registry.username_env=ACR_USER",
+        "environment.registry.password_env=ACR_PASS",
+    ]
+    with dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "sweep", overrides) as [ret]:
+        out = Path(ret.return_value["dry_run_dir"])
+        sent = json.loads((out / "run_config.json").read_text())
+        written = "".join(p.read_text() for p in out.iterdir() if p.is_file())
+    assert sent["environment"]["docker"]["baseImageRegistry"] == {
+        "address": "moonacr.azurecr.io",
+        "username": "${ACR_USER}",
+        "password": "${ACR_PASS}",
+        "registryIdentity": None,
+    }
+    assert "hunter2" not in written
+
+
+def test_docker_registry_pulled_with_an_identity(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
+) -> None:
+    overrides = ["compute=cpu-cluster", *REGISTRY, "environment.registry.identity_client_id=cid-1"]
+    with dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "sweep", overrides) as [ret]:
+        sent = json.loads((Path(ret.return_value["dry_run_dir"]) / "run_config.json").read_text())
+    registry = sent["environment"]["docker"]["baseImageRegistry"]
+    assert registry["address"] == "moonacr.azurecr.io" and registry["username"] is None
+    assert registry["registryIdentity"]["clientId"] == "cid-1"
+
+
+def test_docker_environment_version_covers_the_registry(tmp_path: Path) -> None:
+    from hydra_plugins.hydra_azureml_launcher._environment import build, spec_from_settings
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    docker = {"type": "docker", "image": "moonacr.azurecr.io/i:1"}
+    registry = {"address": "moonacr.azurecr.io", "username_env": "U", "password_env": "P"}
+    plain = spec_from_settings(docker, tmp_path, "app", {})
+    private = spec_from_settings({**docker, "registry": registry}, tmp_path, "app", {})
+    other = spec_from_settings({**docker, "registry": {**registry, "address": "b.io"}}, tmp_path, "app", {})
+    assert len({plain.version, private.version, other.version}) == 3
+    # The secrets are read at submit time: they do not change the environment's identity.
+    first = build(private, {"U": "u", "P": "p1"})
+    assert build(private, {"U": "u", "P": "p2"}).version == first.version
+    assert first.docker.base_image_registry.password == "p1"
+    with pytest.raises(LauncherError, match=r"environment.registry moonacr.azurecr.io: P not set"):
+        build(private, {"U": "u"})

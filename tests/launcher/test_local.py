@@ -51,20 +51,24 @@ def test_tinyapp_multirun_ships_snapshot_and_returns_metrics(tinyapp: Path, tmp_
         assert report["mode"] == "RunMode.RUN" and report["launcher"] == "basic"
         assert report["backend_var"] == "local"
         assert report["greeting_var"] == "hello"
-        # The caller's relative store, made absolute: the job logs where the caller would.
-        assert report["mlflow_uri"] == f"sqlite:///{tinyapp / 'store' / 'mlflow.db'}"
+        # The launcher knows no tracking store: the job inherits the variable as it is, and is
+        # told where the caller ran, for state the app keeps relative to it.
+        assert report["mlflow_uri"] == "sqlite:///store/mlflow.db"
+        assert report["caller_cwd"] == str(tinyapp)
         assert json.loads((sweep / str(i) / "metrics.json").read_text()) == {"score": 3.0 * (i + 1)}
         overrides = (sweep / str(i) / ".hydra" / "overrides.yaml").read_text()
         assert f"x={i + 1}" in overrides and "scale=3" in overrides
     assert not (tinyapp / "temp").exists()
 
 
-def test_without_multirun_flag_one_job_is_launched(tinyapp: Path, tmp_path: Path) -> None:
+def test_multirun_mode_from_config_launches_one_job(tinyapp: Path, tmp_path: Path) -> None:
+    """Any Hydra app ships a single run with -m or hydra.mode=MULTIRUN (set here or in a config)."""
     sweep = tmp_path / "single"
     done = run(
         [
             "-m",
             "tinyapp",
+            "hydra.mode=MULTIRUN",
             "hydra/launcher=azureml",
             "hydra.launcher.backend=local",
             "x=5",
@@ -73,7 +77,6 @@ def test_without_multirun_flag_one_job_is_launched(tinyapp: Path, tmp_path: Path
         cwd=tinyapp,
     )
     assert done.returncode == 0, done.stderr
-    assert "launching this run as a one-job multirun" in done.stderr + done.stdout
     [report] = reports(sweep, 1)
     assert Path(report["cwd"]).parent.name.startswith("azureml-local-")  # shipped, not in-process
     assert json.loads((sweep / "0" / "metrics.json").read_text()) == {"score": 50.0}
@@ -99,9 +102,22 @@ def test_failed_job_fails_the_sweep_and_others_still_run(tinyapp: Path, tmp_path
     assert (sweep / "0" / "metrics.json").is_file() and (sweep / "2" / "metrics.json").is_file()
 
 
+def test_azureml_launcher_without_multirun_mode_is_refused(tmp_path: Path) -> None:
+    """Hydra ignores a launcher in a single run: moonml refuses instead of training here."""
+    done = run(
+        ["-m", "moonml", "hydra/launcher=azureml", f"hydra.run.dir={tmp_path / 'r'}"],
+        cwd=REPO,
+        env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+    )
+    assert done.returncode == 1
+    assert "hydra/launcher=azureml ships runs in multirun mode only" in done.stderr
+    assert "compute=cpu-cluster or compute=gpu-cluster select the launcher" in done.stderr
+    assert not (tmp_path / "r" / "metrics.json").exists() and not (tmp_path / "mlflow.db").exists()
+
+
 def test_azureml_launcher_with_local_compute_names_the_choices(tmp_path: Path) -> None:
     done = run(
-        ["-m", "moonml", "hydra/launcher=azureml", f"hydra.sweep.dir={tmp_path / 's'}"],
+        ["-m", "moonml", "-m", "hydra/launcher=azureml", f"hydra.sweep.dir={tmp_path / 's'}"],
         cwd=REPO,
         env={"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"},
     )
@@ -116,7 +132,8 @@ def test_azureml_launcher_with_local_compute_names_the_choices(tmp_path: Path) -
 
 @pytest.mark.parametrize("compute", ["compute=local", "compute=cpu-cluster"])
 def test_moonml_three_jobs_land_in_mlflow(tmp_path: Path, moonml_copy: Path, compute: str) -> None:
-    store = tmp_path / "mlflow.db"
+    """moonml anchors a relative store in the caller's folder (the jobs run in temporary copies)."""
+    store = moonml_copy / "store" / "mlflow.db"
     sweep = tmp_path / "sweep"
     done = run(
         [
@@ -135,7 +152,7 @@ def test_moonml_three_jobs_land_in_mlflow(tmp_path: Path, moonml_copy: Path, com
             "hydra.launcher.local_parallel=3",
         ],
         cwd=moonml_copy,
-        env={"MLFLOW_TRACKING_URI": f"sqlite:///{store}"},
+        env={"MLFLOW_TRACKING_URI": "sqlite:///store/mlflow.db"},
         timeout=280,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -170,6 +187,7 @@ def test_config_dir_given_on_the_command_line_ships_and_is_replayed(tinyapp: Pat
         [
             "-m",
             "tinyapp",
+            "-m",
             "--config-dir",
             "extra",
             "hydra/launcher=azureml",

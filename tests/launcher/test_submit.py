@@ -4,6 +4,7 @@ Everything on this side of the SDK is real: the composed jobs, the ScriptRunConf
 Environment objects, the snapshot, call_with_deadline, the status loop.
 """
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,13 +15,21 @@ import pytest
 from azureml.core import Environment, ScriptRunConfig
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher import _core, _submit, workspace
+from hydra_plugins.hydra_azureml_launcher import _core, _submit
+from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from tests.launcher.conftest import moonml_sweep
 
 
 class FakeWorkspace:
+    subscription_id = "s"
+    resource_group = "rg"
     name = "ws"
+
+
+def url_of(run_id: str) -> str:
+    return f"https://ml.azure.com/runs/{run_id}?wsid=/subscriptions/s/resourcegroups/rg/workspaces/ws"
 
 
 class FakeRun:
@@ -35,9 +44,6 @@ class FakeRun:
         status = self._statuses.pop(0) if len(self._statuses) > 1 else self._statuses[0]
         self._log.append((self.id, status))
         return status
-
-    def get_portal_url(self) -> str:
-        return f"https://ml.azure.com/runs/{self.id}?wsid=/subscriptions/s/ws"
 
     def get_metrics(self) -> dict[str, float]:
         return self._spec.get("metrics", {})
@@ -59,7 +65,7 @@ class FakeExperiment:
         assert threading.current_thread().name.startswith("azureml: opening experiment")
         self.name = name
 
-    def submit(self, config: Any, tags: dict[str, str]) -> FakeRun:
+    def submit(self, config: Any, tags: dict[str, str], run_id: str) -> FakeRun:
         index = len(FakeExperiment.submitted)
         source = Path(config.source_directory)
         FakeExperiment.submitted.append(
@@ -73,7 +79,7 @@ class FakeExperiment:
             }
         )
         plan = FakeExperiment.plans[index]
-        run = FakeRun(f"run_{index}", plan["statuses"], FakeExperiment.status_log, plan)
+        run = FakeRun(run_id, plan["statuses"], FakeExperiment.status_log, plan)
         FakeExperiment.submitted[-1]["run"] = run
         return run
 
@@ -159,12 +165,15 @@ def test_submit_without_waiting(
         assert sub["thread"].startswith("azureml: submitting job #")
         assert ret.status == JobStatus.COMPLETED
         assert ret.return_value == {
-            "run_id": f"run_{idx}",
-            "url": f"https://ml.azure.com/runs/run_{idx}?wsid=/subscriptions/s/ws",
+            "run_id": sub["run"].id,
+            "url": url_of(sub["run"].id),
         }
     out = capsys.readouterr().out
     for idx in range(3):
-        assert f"job #{idx} submitted as run_{idx} on cpu-cluster: https://ml.azure.com/runs/run_{idx}" in out
+        run_id = sdk.submitted[idx]["run"].id
+        # The id is chosen before submitting, as the SDK does: <experiment>_<time>_<8 hex>.
+        assert re.fullmatch(r"moonml_\d+_[0-9a-f]{8}", run_id)
+        assert f"job #{idx} submitted as {run_id} on cpu-cluster: {url_of(run_id)}" in out
     assert sdk.status_log == []  # wait=false: no polling
 
 
@@ -186,7 +195,7 @@ def test_wait_concurrently_map_failures_return_metrics(
         {"statuses": ["Queued"] * 5 + ["Running", "Completed"], "metrics": {"accuracy": 0.95}},
     ]
     with (
-        pytest.raises(_submit.AzureMLRunFailed, match="run_1"),
+        pytest.raises(LauncherError, match="job #1"),
         launched(
             hydra_sweep_runner,
             moonml_copy,
@@ -196,6 +205,7 @@ def test_wait_concurrently_map_failures_return_metrics(
         ) as returns,
     ):
         pass
+    run_0, run_1, run_2 = (sub["run"].id for sub in sdk.submitted)
     assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.FAILED]
     assert returns[0].return_value == 0.96  # the objective's float, for sweepers
     missing = str(returns[2]._return_value)
@@ -203,24 +213,24 @@ def test_wait_concurrently_map_failures_return_metrics(
     assert "metrics it logged: accuracy" in missing
     failure = str(returns[1]._return_value)
     assert "Failed" in failure and "No module named 'x'" in failure
-    assert "https://ml.azure.com/runs/run_1" in failure  # where the logs are
+    assert url_of(run_1) in failure  # where the logs are
 
     log = sdk.status_log
     # Concurrent: one loop polls every run in turn, so the failure is seen on the 2nd round,
     # long before run_2 ends, and run_2 is still polled to its end after it.
-    assert log[:3] == [("run_0", "Queued"), ("run_1", "Running"), ("run_2", "Queued")]
-    failed_at = log.index(("run_1", "Failed"))
+    assert log[:3] == [(run_0, "Queued"), (run_1, "Running"), (run_2, "Queued")]
+    failed_at = log.index((run_1, "Failed"))
     assert failed_at < 6
-    assert ("run_2", "Completed") in log[failed_at:]
-    assert sum(1 for run_id, _ in log if run_id == "run_1") == 2  # not polled after it ended
+    assert (run_2, "Completed") in log[failed_at:]
+    assert sum(1 for run_id, _ in log if run_id == run_1) == 2  # not polled after it ended
     out = capsys.readouterr().out
     # Status changes printed once each, not every poll.
-    assert out.count("job #2 run_2: Queued") == 1
+    assert out.count(f"job #2 {run_2}: Queued") == 1
     for line in [
-        "job #0 run_0: Running",
-        "job #0 run_0: Completed",
-        "job #1 run_1: Failed",
-        "job #2 run_2: Completed",
+        f"job #0 {run_0}: Running",
+        f"job #0 {run_0}: Completed",
+        f"job #1 {run_1}: Failed",
+        f"job #2 {run_2}: Completed",
     ]:
         assert line in out
 
@@ -259,7 +269,7 @@ def test_unreachable_workspace_is_one_clear_message(
     from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
     def connect(settings: Any) -> Any:
-        raise workspace.AzureMLError("connecting to AzureML workspace 'w': no answer within 5 s")
+        raise LauncherError("connecting to AzureML workspace 'w': no answer within 5 s")
 
     Plugins.instance()
     monkeypatch.setattr(workspace, "connect", connect)
@@ -268,3 +278,173 @@ def test_unreachable_workspace_is_one_clear_message(
         launched(hydra_sweep_runner, moonml_copy, tmp_path, ["compute=cpu-cluster"], monkeypatch),
     ):
         pass
+
+
+def test_registered_dataset_is_submitted_as_a_named_input(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sdk.plans = [{"statuses": ["Queued"]}]
+    overrides = ["compute=cpu-cluster", "data=azureml", "data.name=moons_v2", "data.version=2"]
+    with launched(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch):
+        pass
+    [data] = sdk.submitted[0]["config"].run_config.data.values()
+    reference = data.data_location.dataset
+    assert (reference.name, reference.version, data.mechanism) == ("moons_v2", "2", "mount")
+    assert data.environment_variable_name == "moon_dataset"  # the input moonml reads
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ({"dataset": "d", "mode": "direct"}, r"inputs.x.mode='direct': choose one of mount, download"),
+        ({"dataset": "d", "version": "v1"}, r"inputs.x.version='v1' is not a positive whole number"),
+        ({"version": 1}, r"inputs.x needs dataset: NAME"),
+    ],
+)
+def test_bad_input_settings_are_named(entry: dict[str, Any], message: str) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from hydra_plugins.hydra_azureml_launcher._inputs import specs_from_settings
+
+    with pytest.raises(LauncherError, match=message):
+        specs_from_settings({"x": entry})
+
+
+def service_refusal(status: int, code: str, message: str) -> Exception:
+    """The exception azureml-core raises when the execution service refuses a run (its own code)."""
+    import json
+
+    import requests
+    from azureml._execution._commands import _raise_request_error
+
+    response = requests.Response()
+    response.status_code = status
+    response.url = "https://westeurope.api.azureml.ms/execution/v1.0/subscriptions/s/startrun"
+    response._content = json.dumps({"error": {"code": code, "message": message}}).encode()
+    try:
+        _raise_request_error(response)
+    except Exception as err:  # ExperimentExecutionException, its text a multi-line JSON
+        return err
+    raise AssertionError("the SDK accepted a refusal")
+
+
+def test_a_refused_submission_is_one_line_saying_what_to_do(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    refusal = service_refusal(400, "UserError", "Compute target cpu-cluster is being resized.\nRetry later.")
+    assert "\n" in str(refusal)
+
+    def refuse(self: FakeExperiment, config: Any, tags: dict[str, str], run_id: str) -> None:
+        raise refusal
+
+    monkeypatch.setattr(FakeExperiment, "submit", refuse)
+    with (
+        pytest.raises(LauncherError) as caught,
+        launched(hydra_sweep_runner, moonml_copy, tmp_path, ["compute=cpu-cluster"], monkeypatch),
+    ):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message
+    assert re.match(r"submitting job #0 \([\d.]+ MB snapshot\) to experiment 'moonml' failed \(", message)
+    assert "HTTP 400: UserError Compute target cpu-cluster is being resized. Retry later." in message
+    assert message.endswith(
+        "Fix what the service names and submit again; hydra.launcher.dry_run=true writes what would be sent"
+    )
+
+
+def test_a_missing_registered_environment_is_one_line_saying_what_to_do(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+
+    def get(workspace: Any, name: str, version: Any = None) -> Environment:
+        # What azureml.core's EnvironmentClient raises on a 404 (_get_environment_definition).
+        raise Exception(
+            "Error retrieving the environment definition. Code: 404\n: "
+            '{"error": {"code": "UserError", "message": "Environment team-env:7 not found"}}'
+        )
+
+    monkeypatch.setattr(Environment, "get", staticmethod(get))
+    overrides = [
+        "compute=cpu-cluster",
+        "environment=registered",
+        "environment.name=team-env",
+        "environment.version=7",
+    ]
+    with (
+        pytest.raises(LauncherError) as caught,
+        launched(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch),
+    ):
+        pass
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "loading registered environment team-env:7: no environment team-env:7 is registered in the "
+        "workspace; check environment.name and environment.version"
+    )
+    assert sdk.submitted == []
+
+
+def test_upload_deadline_grows_with_the_snapshot() -> None:
+    assert workspace.upload_deadline(60, 300 * 1024 * 1024, 0.5) == 660
+    assert workspace.upload_deadline(60, 0, 0.5) == 60
+    with pytest.raises(LauncherError, match="upload_mb_per_s=0 must be > 0"):
+        workspace.upload_deadline(60, 1, 0)
+
+
+def test_a_stalled_submission_names_the_run_that_may_exist(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    sdk: type[FakeExperiment],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The upload (inside Experiment.submit) never ends: its own deadline fires, naming the run."""
+    release = threading.Event()
+    shipped: list[tuple[str, int]] = []
+
+    def stall(self: FakeExperiment, config: Any, tags: dict[str, str], run_id: str) -> None:
+        source = Path(config.source_directory)
+        shipped.append((run_id, sum(p.stat().st_size for p in source.rglob("*") if p.is_file())))
+        release.wait(60)  # a transfer that does not progress
+
+    deadlines: dict[str, float] = {}
+    real = workspace.call_with_deadline
+
+    def record(fn: Any, timeout_s: float, what: str) -> Any:
+        deadlines[what.split(" (")[0]] = timeout_s
+        return real(fn, timeout_s, what)
+
+    monkeypatch.setattr(FakeExperiment, "submit", stall)
+    monkeypatch.setattr(workspace, "call_with_deadline", record)
+    overrides = ["compute=cpu-cluster", "azureml.timeout_s=0.5", "hydra.launcher.upload_mb_per_s=2"]
+    try:
+        with (
+            pytest.raises(LauncherError) as caught,
+            launched(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch),
+        ):
+            pass
+    finally:
+        release.set()
+    [(run_id, size)] = shipped
+    assert deadlines["submitting job #0"] == pytest.approx(0.5 + size / (1024 * 1024) / 2)
+    assert deadlines["opening experiment 'moonml'"] == 0.5
+    message = str(caught.value)
+    assert "\n" not in message and "no answer within" in message
+    assert (
+        f"Run {run_id} of job #0 may exist anyway: look at {url_of(run_id)} before submitting again"
+        in message
+    )

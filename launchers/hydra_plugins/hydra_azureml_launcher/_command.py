@@ -28,7 +28,6 @@ NOT_REPLAYED = (
     "hydra.mode",
     "hydra.job.num",
     "hydra.job.id",
-    "hydra.callbacks.azureml_launcher_promote",
 )
 _PLAIN_VALUE = re.compile(r"[\w/.\-:@%+~]*")
 

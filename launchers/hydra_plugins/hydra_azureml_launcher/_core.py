@@ -16,7 +16,7 @@ from hydra.core.utils import JobReturn, configure_log, setup_globals
 from hydra.types import HydraContext
 from omegaconf import DictConfig, open_dict
 
-from . import _command, _environment, _job, _snapshot
+from . import _command, _environment, _inputs, _job, _snapshot
 from ._errors import LauncherError
 from ._sdk import require_sdk
 from .azureml_launcher import AzureMLLauncher
@@ -96,7 +96,7 @@ def launch(
     if backend == "local":
         from . import _local
 
-        return _local.run_all(specs, snapshot, parallel=int(settings.get("local_parallel") or 1))
+        return _local.run_all(specs, snapshot, parallel=int(settings["local_parallel"]))
     from . import _submit
 
     return _submit.submit_all(specs, snapshot, settings)
@@ -171,6 +171,7 @@ def _make_spec(
         display_name=display[:250],
         tags=tags,
         env_vars=env_vars,
+        inputs=_inputs.specs_from_settings(settings.get("inputs")),
     )
 
 

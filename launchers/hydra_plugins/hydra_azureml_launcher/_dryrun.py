@@ -1,10 +1,11 @@
 """dry_run=true: write, per job, what AzureML would receive; touch no network.
 
-Under <sweep dir>/<job subdir>/azureml/: run_config.yml (the RunConfiguration derived from the
-ScriptRunConfig, as the SDK submits it), script_run_config.json (source directory, command,
-target, experiment, display name, tags), environment.json, command.txt, snapshot_files.tsv and
-snapshot_left_out.tsv (path and reason of every file or folder that does not ship). The snapshot
-itself is materialised once under <sweep dir>/azureml_snapshot/.
+Under <sweep dir>/<job subdir>/azureml/: run_config.json (the run configuration exactly as
+submit() serialises it into the request, dataset inputs included), script_run_config.json
+(source directory, command, target, experiment, display name, tags), environment.json,
+command.txt, snapshot_files.tsv and snapshot_left_out.tsv (path and reason of every file or
+folder that does not ship). The snapshot itself is materialised once under
+<sweep dir>/azureml_snapshot/.
 """
 
 import json
@@ -15,52 +16,40 @@ from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _environment, _snapshot
+from . import _environment, _snapshot, _v1
 from ._job import JobSpec
 
 log = logging.getLogger(__name__)
 PRINTED_LEFT_OUT = 40  # the console gets a glance; the .tsv holds the whole list
 
 
-def script_run_config(spec: JobSpec, source_directory: Path, environment: Any) -> Any:
-    """The real azureml.core ScriptRunConfig of a job (built offline)."""
-    from azureml.core import ScriptRunConfig
+def run_config_document(spec: JobSpec, src: Any) -> dict[str, Any]:
+    """The run configuration as submit() sends it (its "Configuration"), built offline.
 
-    src = ScriptRunConfig(
-        source_directory=str(source_directory),
-        command=spec.command,
-        compute_target=spec.compute_target,
-        environment=environment,
-    )
-    if spec.environment is not None and spec.environment.kind == "registered":
-        # A registered environment is used as it is; the job's variables go on the run instead.
-        src.run_config.environment_variables.update(spec.environment.env_vars)
-    return src
+    A registered environment's definition lives in the workspace and is fetched at submit
+    time: here it is the reference that names it, never a stand-in definition.
+    """
+    from azureml.core._serialization_utils import _serialize_to_dict
 
-
-def offline_environment(spec: JobSpec) -> Any:
-    """pip/docker: the Environment object; registered: None (it is fetched at submit time)."""
+    document = _serialize_to_dict(_v1.run_configuration(src))
     assert spec.environment is not None
     if spec.environment.kind == "registered":
-        return None
-    return _environment.build(spec.environment)
+        document["environment"] = {"name": spec.environment.name, "version": spec.environment.version}
+    return document
 
 
 def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -> tuple[Path, Any]:
-    from azureml.core.script_run_config import get_run_config_from_script_run
-
     out = spec.job_dir / "azureml"
-    (out / ".azureml").mkdir(parents=True, exist_ok=True)  # RunConfiguration.save needs it
-    environment = offline_environment(spec)
-    src = script_run_config(spec, snapshot_dir, environment)
-    run_config = get_run_config_from_script_run(src)
-    run_config.save(path=str(out), name="run_config.yml", separate_environment_yaml=False)
+    out.mkdir(parents=True, exist_ok=True)
+    environment = _v1.offline_environment(spec, reveal=False)  # no secret on disk
+    src = _v1.script_run_config(spec, snapshot_dir, environment)
     assert spec.environment is not None
+    _write_json(out / "run_config.json", run_config_document(spec, src))
     if environment is not None:
         env_doc = _environment.serialise(environment)
     else:
         env_doc = {"registered": True, **spec.environment.describe()}
-    (out / "environment.json").write_text(json.dumps(env_doc, indent=2), encoding="utf-8")
+    _write_json(out / "environment.json", env_doc)
     (out / "command.txt").write_text(spec.command + "\n", encoding="utf-8")
     (out / "snapshot_files.tsv").write_text(
         "".join(f"{size}\t{path}\n" for path, size in snapshot.files), encoding="utf-8"
@@ -78,7 +67,7 @@ def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -
         "tags": spec.tags,
         "snapshot": {"files": len(snapshot.files), "bytes": snapshot.total_bytes},
     }
-    (out / "script_run_config.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    _write_json(out / "script_run_config.json", summary)
     return out, src
 
 
@@ -92,6 +81,10 @@ def print_left_out(snapshot: _snapshot.Snapshot, listing: Path) -> None:
     if len(snapshot.left_out) > PRINTED_LEFT_OUT:
         lines.append(f"  ... and {len(snapshot.left_out) - PRINTED_LEFT_OUT} more")
     print("\n".join(lines), flush=True)
+
+
+def _write_json(path: Path, document: Any) -> None:
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def write_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, sweep_dir: Path) -> list[JobReturn]:

@@ -8,7 +8,6 @@ maps to the same name and version and AzureML reuses the image it built before.
 
 import hashlib
 import json
-import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,9 +50,8 @@ def spec_from_settings(
 ) -> EnvSpec:
     if not settings:
         raise LauncherError(
-            "no environment for the job: select one (in moonml: environment=pip|docker|"
-            "registered) or set hydra.launcher.environment={type: pip, requirements: "
-            "requirements.txt}"
+            "no environment for the job: give the app an `environment` node, or set "
+            "hydra.launcher.environment={type: pip, requirements: requirements.txt}"
         )
     kind = settings.get("type")
     if kind not in KINDS:
@@ -76,13 +74,24 @@ def spec_from_settings(
         image = settings.get("image")
         if not image:
             raise LauncherError("environment=docker needs environment.image=REGISTRY/NAME:TAG")
-        definition = {"type": "docker", "image": str(image), "env_vars": variables}
+        definition = {
+            "type": "docker",
+            "image": str(image),
+            "registry": _registry(settings.get("registry")),
+            "env_vars": variables,
+        }
         return EnvSpec("docker", f"{app_name}-docker", _content_version(definition), definition)
     requirements = Path(str(settings.get("requirements") or "requirements.txt"))
     path = requirements if requirements.is_absolute() else source_dir / requirements
     if not path.is_file():
         raise LauncherError(f"environment=pip: requirements file {path} not found (environment.requirements)")
-    python = settings.get("python_version") or f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = settings.get("python_version")
+    if not python:
+        # Not the submitting interpreter's: the job's image must suit the pins, not this machine.
+        raise LauncherError(
+            "environment=pip needs python_version: a Python version every pin of the "
+            "requirements installs on (e.g. environment.python_version=3.11)"
+        )
     definition = {
         "type": "pip",
         "python_version": str(python),
@@ -96,8 +105,48 @@ def spec_from_settings(
     return EnvSpec("pip", f"{app_name}-pip", _content_version(definition), definition, path)
 
 
-def build(spec: EnvSpec) -> Any:
-    """The azureml.core Environment of a pip or docker spec (no network)."""
+def _registry(settings: Optional[Mapping[str, Any]]) -> Optional[dict[str, Optional[str]]]:
+    """Where a private image is pulled from: its registry address, and either the names of the
+    variables holding a username and password or the client id of the identity that may pull
+    (None: the workspace's own identity)."""
+    if not settings or not settings.get("address"):
+        return None
+    fields = {
+        key: settings.get(key) for key in ("address", "username_env", "password_env", "identity_client_id")
+    }
+    if bool(fields["username_env"]) != bool(fields["password_env"]):
+        raise LauncherError("environment.registry: set both username_env and password_env, or neither")
+    if fields["username_env"] and fields["identity_client_id"]:
+        raise LauncherError(
+            "environment.registry: pull either with a username and password or with an identity"
+        )
+    return {key: None if value is None else str(value) for key, value in fields.items()}
+
+
+def registry_credentials(spec: EnvSpec, env: Mapping[str, str], reveal: bool) -> tuple[str, str]:
+    """The registry's username and password, from the variables the registry settings name.
+
+    Not revealed (dry run): placeholders naming the variables, so no secret is written.
+    """
+    registry = spec.definition["registry"]
+    names = (registry["username_env"], registry["password_env"])
+    if not reveal:
+        return f"${{{names[0]}}}", f"${{{names[1]}}}"
+    missing = [name for name in names if not env.get(name)]
+    if missing:
+        raise LauncherError(
+            f"environment.registry {registry['address']}: {', '.join(missing)} not set (the "
+            "registry's username and password, e.g. of an ACR token or service principal)"
+        )
+    return env[names[0]], env[names[1]]
+
+
+def build(spec: EnvSpec, variables: Mapping[str, str], reveal: bool = True) -> Any:
+    """The azureml.core Environment of a pip or docker spec (no network).
+
+    `variables` (the process environment) holds the registry credentials; reveal=False (dry
+    run) writes placeholders naming them instead.
+    """
     from azureml.core import Environment
 
     if spec.kind == "pip":
@@ -112,6 +161,17 @@ def build(spec: EnvSpec) -> Any:
         env = Environment(name=spec.name)
         env.docker.base_image = spec.definition["image"]
         env.python.user_managed_dependencies = True
+        registry = spec.definition["registry"]
+        if registry is not None:
+            target = env.docker.base_image_registry
+            target.address = registry["address"]
+            if registry["username_env"]:
+                target.username, target.password = registry_credentials(spec, variables, reveal)
+            elif registry["identity_client_id"]:
+                from azureml.core.container_registry import RegistryIdentity
+
+                target.registry_identity = RegistryIdentity()
+                target.registry_identity.client_id = registry["identity_client_id"]
     else:
         raise ValueError("registered environments are fetched from the workspace: use fetch()")
     for var in _SDK_PLACEHOLDER_VARS:

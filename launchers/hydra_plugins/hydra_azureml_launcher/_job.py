@@ -15,6 +15,7 @@ from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from ._environment import EnvSpec
+from ._inputs import InputSpec
 
 
 @dataclass
@@ -32,6 +33,7 @@ class JobSpec:
     display_name: str
     tags: dict[str, str] = field(default_factory=dict)
     env_vars: dict[str, str] = field(default_factory=dict)
+    inputs: list[InputSpec] = field(default_factory=list)  # registered datasets attached to the run
 
     @property
     def command(self) -> str:

@@ -3,7 +3,8 @@
 It proves that the job ships what it needs (only the snapshot is on its path, from a fresh
 temporary directory) before a cluster is paid for. Differences from AzureML, on purpose: the
 interpreter is this one (sys.executable, not the environment's image), and the job writes
-into its directory of the local sweep instead of ./outputs.
+into its directory of the local sweep instead of ./outputs, and it is told the folder the
+launcher was started from (HYDRA_AZUREML_LAUNCHER_CALLER_CWD) for state it keeps there.
 """
 
 import json
@@ -20,6 +21,7 @@ from typing import Any, Optional
 from hydra.core.utils import JobReturn, JobStatus
 
 from . import _snapshot
+from ._errors import LauncherError
 from ._job import JobSpec
 from ._metric import job_result
 
@@ -28,27 +30,9 @@ log = logging.getLogger(__name__)
 # Set in the job's environment so that the app (or a test) can tell where it runs.
 BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 SWEEP_DIR_VAR = "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR"
-SERVER_ARTIFACT_ROOT_VAR = "_MLFLOW_SERVER_ARTIFACT_ROOT"
-
-
-class LocalJobFailed(RuntimeError):
-    """The shipped command exited non-zero."""
-
-
-def tracking_uri(env: Mapping[str, str], caller_cwd: Path) -> str:
-    """The caller's MLflow store as an absolute URI, so the job logs where the caller would.
-
-    The job runs in a temporary directory: a relative sqlite path or MLflow's default
-    (sqlite:///mlflow.db in the working directory) would otherwise land in it and vanish.
-    """
-    uri = env.get("MLFLOW_TRACKING_URI")
-    if not uri:
-        return f"sqlite:///{caller_cwd / 'mlflow.db'}"
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        return f"sqlite:///{(caller_cwd / uri[len('sqlite:///') :]).absolute()}"
-    if uri.startswith("file:") or "://" in uri:
-        return uri
-    return str((caller_cwd / uri).absolute())  # a plain local path: MLflow's file store
+# The folder the launcher was started from: the job runs in a temporary copy of the project,
+# so an app that keeps state relative to where it was started (a local store, say) finds it here.
+CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
 
 
 def job_environment(spec: JobSpec, caller_cwd: Path, base: Mapping[str, str]) -> dict[str, str]:
@@ -59,13 +43,7 @@ def job_environment(spec: JobSpec, caller_cwd: Path, base: Mapping[str, str]) ->
     if spec.environment is not None:
         env.update(spec.environment.definition.get("env_vars", {}))
     env.update(spec.env_vars)
-    env["MLFLOW_TRACKING_URI"] = tracking_uri(base, caller_cwd)
-    if env["MLFLOW_TRACKING_URI"].startswith("sqlite:"):
-        # With a database store, an experiment the job creates gets MLflow's default artifact
-        # root, ./mlruns of the job's (temporary) working dir. MLflow reads the root from this
-        # variable (set by `mlflow server`; private, checked against mlflow 3.15), so point it
-        # where the caller's default store keeps artifacts.
-        env.setdefault(SERVER_ARTIFACT_ROOT_VAR, str(caller_cwd / "mlruns"))
+    env[CALLER_CWD_VAR] = str(caller_cwd)
     env[BACKEND_VAR] = "local"
     # The job runs as a plain single run: this tells it which sweep it belongs to.
     env[SWEEP_DIR_VAR] = str(Path(str(spec.sweep_config.hydra.sweep.dir)).absolute())
@@ -92,7 +70,7 @@ def run_one(spec: JobSpec, snapshot_dir: Path, env: Mapping[str, str]) -> JobRet
     if done.returncode != 0:
         return spec.job_return(
             JobStatus.FAILED,
-            LocalJobFailed(
+            LauncherError(
                 f"job #{spec.idx} ({spec.command}) exited with code {done.returncode}; "
                 f"its output is above, its files in {spec.job_dir}"
             ),

@@ -9,9 +9,7 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobStatus
 
-
-class MetricMissing(RuntimeError):
-    """The run finished without the metric the sweeper optimises."""
+from ._errors import LauncherError
 
 
 def job_result(
@@ -27,7 +25,7 @@ def job_result(
         return JobStatus.COMPLETED, float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         logged = ", ".join(sorted(metrics or {})) or "none"
-        return JobStatus.FAILED, MetricMissing(
+        return JobStatus.FAILED, LauncherError(
             f"{where} has no numeric metric {return_metric!r} (hydra.launcher.return_metric); "
             f"metrics it logged: {logged}"
         )

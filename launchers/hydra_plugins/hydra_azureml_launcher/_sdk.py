@@ -4,8 +4,6 @@ import importlib.util
 
 from ._errors import LauncherError
 
-INSTALL = "pip install azureml-core"
-
 
 def require_sdk(purpose: str) -> None:
     """Raise a LauncherError naming the package to install unless azureml.core can be imported."""
@@ -15,5 +13,6 @@ def require_sdk(purpose: str) -> None:
         found = False
     if not found:
         raise LauncherError(
-            f"{purpose} needs the AzureML SDK (azureml-core), which this Python does not have: {INSTALL}"
+            f"{purpose} needs the AzureML SDK, the azureml-core package, which this Python does not "
+            "have: install it into this environment"
         )

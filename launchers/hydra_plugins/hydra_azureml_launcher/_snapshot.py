@@ -39,8 +39,6 @@ EXCLUDED_DIRS = frozenset(
         ".nox",
         ".ipynb_checkpoints",
         "node_modules",
-        "mlruns",
-        "mlartifacts",
         "outputs",
         "multirun",
         ".venv",

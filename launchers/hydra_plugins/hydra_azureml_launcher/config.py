@@ -1,15 +1,19 @@
 """The launcher's settings: `hydra/launcher=azureml` selects them, `hydra.launcher.<field>=...` sets one.
 
 App settings are read through documented conventions (`compute.target`, `environment`,
-`azureml`, `tracking.experiment_name`, `objective.metric`) with `oc.select` defaults, so any
-Hydra app works; an app without those keys sets the `hydra.launcher.*` fields directly.
+`azureml`, `tracking.experiment_name`, `objective.metric`, `data.azureml_inputs`) with
+`oc.select` defaults, so any Hydra app works; an app without those keys sets the
+`hydra.launcher.*` fields directly.
+
+Hydra runs launchers only in multirun mode: run the app with -m, or let a config set
+`hydra.mode: MULTIRUN` (a `# @package _global_` option that also selects this launcher ships a
+run without -m).
 """
 
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import OmegaConf
 
 
 @dataclass
@@ -46,9 +50,16 @@ class AzureMLLauncherConf:
     include: list[str] = field(default_factory=list)
     # Appended to every job's command, e.g. ["tracking=azureml"].
     extra_overrides: list[str] = field(default_factory=list)
+    # Registered datasets attached to each run as named inputs: {input_name: {dataset: NAME,
+    # version: N or null (latest), mode: mount|download}}; on the node the variable <input_name>
+    # holds the local path. Read from the app's data.azureml_inputs by convention.
+    inputs: Any = "${oc.select:data.azureml_inputs,null}"
     # Extra environment variables of the job (merged into the AzureML environment definition).
     env_vars: dict[str, str] = field(default_factory=dict)
 
+    # Slowest snapshot upload still deemed working: submitting waits timeout_s plus the
+    # snapshot's size at this rate (300 MB: 10 more minutes).
+    upload_mb_per_s: float = 0.5
     # Refuse a snapshot above AzureML's limits before uploading anything.
     max_snapshot_mb: float = 300.0
     max_snapshot_files: int = 2000
@@ -65,28 +76,10 @@ class AzureMLLauncherConf:
     local_parallel: int = 1
 
 
-PROMOTE_CALLBACK = "hydra_plugins.hydra_azureml_launcher._promote.PromoteRunToMultirun"
-
-
-def _node() -> Any:
-    # Launchers only run in multirun mode, yet `hydra/launcher=azureml` without -m must submit.
-    # Setting hydra.mode here does not work (the hydra config's own _self_ comes later and
-    # resets it), but callbacks merge additively: the node brings a callback that turns a
-    # single run into a one-job multirun before the task would run in this process.
-    return OmegaConf.create(
-        {
-            "hydra": {
-                "launcher": OmegaConf.structured(AzureMLLauncherConf),
-                "callbacks": {"azureml_launcher_promote": {"_target_": PROMOTE_CALLBACK}},
-            }
-        }
-    )
-
-
 ConfigStore.instance().store(
     group="hydra/launcher",
     name="azureml",
-    node=_node(),
-    package="_global_",
+    node=AzureMLLauncherConf,
+    package="hydra.launcher",
     provider="hydra_azureml_launcher",
 )

@@ -27,6 +27,7 @@ def main(cfg: DictConfig) -> float:
         "backend_var": os.environ.get("HYDRA_AZUREML_LAUNCHER_BACKEND"),
         "greeting_var": os.environ.get("TINYAPP_GREETING"),
         "mlflow_uri": os.environ.get("MLFLOW_TRACKING_URI"),
+        "caller_cwd": os.environ.get("HYDRA_AZUREML_LAUNCHER_CALLER_CWD"),
         "mode": str(HydraConfig.get().mode),
         "launcher": HydraConfig.get().runtime.choices.get("hydra/launcher"),
     }

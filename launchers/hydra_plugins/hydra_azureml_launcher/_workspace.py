@@ -7,8 +7,9 @@
 - Every call that leaves the machine goes through `call_with_deadline`: the SDK has no overall
   deadline and hangs for many minutes on a network that drops traffic.
 
-Hydra imports every module under ``hydra_plugins`` at startup, so nothing from azure is imported
-at module level here: the SDK is imported only when a workspace is actually needed.
+A private module of the launcher (Hydra's plugin scan imports only public ones); apps may import
+it to reach a workspace the way the launcher does. The SDK is imported only when a workspace is
+actually needed. Failures are LauncherError, which Hydra prints as one line.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._errors import DeadlineExceeded, LauncherError
+
 if TYPE_CHECKING:
     from azureml.core import Workspace
 
-INSTALL_HINT = 'pip install -e ".[azure]"'
 AUTH_MODES = ("auto", "service_principal", "managed_identity", "cli", "interactive", "device_code")
 SERVICE_PRINCIPAL_VARS = ("AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET")
 # Set where a managed identity can hand out tokens (App Service, AzureML compute instances).
@@ -32,17 +35,11 @@ IDENTITY_ENDPOINT_VARS = ("IDENTITY_ENDPOINT", "MSI_ENDPOINT")
 # The order Workspace.from_config searches in: each location all the way up before the next one.
 CONFIG_LOCATIONS = (".azureml/config.json", "aml_config/config.json", "config.json")
 WORKSPACE_KEYS = ("subscription_id", "resource_group", "workspace_name")
+# Deadline of each call to Azure when the settings name none (timeout_s null or absent).
+DEFAULT_TIMEOUT_S = 60.0
 MAX_TIMEOUT_S = 3600.0
 
 T = TypeVar("T")
-
-
-# Hydra's plugin scan re-executes this module in place at every Hydra start-up in a process.
-# Keeping the first class object means an `except AzureMLError` imported earlier still matches.
-if "AzureMLError" not in globals():
-
-    class AzureMLError(RuntimeError):
-        """A problem with the AzureML workspace, its credentials or the network, for the user."""
 
 
 # --- where we are --------------------------------------------------------------------------
@@ -81,17 +78,17 @@ def read_config(path: Path) -> tuple[str, str, str]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as err:
-        raise AzureMLError(f"{path}: cannot read the workspace config ({err})") from None
+        raise LauncherError(f"{path}: cannot read the workspace config ({err})") from None
     except json.JSONDecodeError as err:
-        raise AzureMLError(
+        raise LauncherError(
             f"{path}: not valid JSON ({err}); download config.json again from the Azure portal "
             "(your workspace > Overview > Download config.json)"
         ) from None
     if not isinstance(data, dict):
-        raise AzureMLError(f"{path}: expected a JSON object with {', '.join(WORKSPACE_KEYS)}")
+        raise LauncherError(f"{path}: expected a JSON object with {', '.join(WORKSPACE_KEYS)}")
     missing = [key for key in WORKSPACE_KEYS if not data.get(key)]
     if missing:
-        raise AzureMLError(
+        raise LauncherError(
             f"{path}: missing {', '.join(missing)}; download config.json again from the Azure "
             "portal (your workspace > Overview > Download config.json)"
         )
@@ -105,7 +102,7 @@ def resolve_workspace_ids(settings: Mapping[str, Any], cwd: Path | None = None) 
     if given:
         missing = [key for key in WORKSPACE_KEYS if key not in given]
         if missing:
-            raise AzureMLError(
+            raise LauncherError(
                 f"azureml.{given[0]} is set but azureml.{', azureml.'.join(missing)} is not: "
                 "set all three (or AZUREML_SUBSCRIPTION_ID, AZUREML_RESOURCE_GROUP, "
                 "AZUREML_WORKSPACE_NAME), or none of them to use config.json"
@@ -119,19 +116,19 @@ def resolve_workspace_ids(settings: Mapping[str, Any], cwd: Path | None = None) 
         if path.is_dir():
             found = find_config(path)
             if found is None:
-                raise AzureMLError(
+                raise LauncherError(
                     f"azureml.config_path={config_path}: no config.json in {path} or its parents"
                 )
             path = found
         elif not path.is_file():
-            raise AzureMLError(
+            raise LauncherError(
                 f"azureml.config_path={config_path}: no such file; download config.json from the "
                 "Azure portal (your workspace > Overview > Download config.json)"
             )
         return (*read_config(path), str(path))
     found = find_config(cwd.resolve())
     if found is None:
-        raise AzureMLError(
+        raise LauncherError(
             f"no AzureML workspace configured: no config.json in {cwd} or its parents. Download "
             "config.json from the Azure portal (your workspace > Overview > Download config.json) "
             "into this folder, or set azureml.config_path, or set AZUREML_SUBSCRIPTION_ID, "
@@ -151,7 +148,7 @@ def choose_auth(mode: str, env: Mapping[str, str], terminal: bool) -> str:
     Azure CLI login.
     """
     if mode not in AUTH_MODES:
-        raise AzureMLError(f"azureml.auth={mode!r} is not one of {', '.join(AUTH_MODES)}")
+        raise LauncherError(f"azureml.auth={mode!r} is not one of {', '.join(AUTH_MODES)}")
     principal = {name: env.get(name) for name in SERVICE_PRINCIPAL_VARS}
     if mode == "service_principal" or (
         # AZURE_CLIENT_ID alone names a user-assigned managed identity, not a service principal.
@@ -159,7 +156,7 @@ def choose_auth(mode: str, env: Mapping[str, str], terminal: bool) -> str:
     ):
         missing = [name for name, value in principal.items() if not value]
         if missing:
-            raise AzureMLError(
+            raise LauncherError(
                 f"service principal credentials incomplete: {', '.join(missing)} not set (set "
                 f"all of {', '.join(SERVICE_PRINCIPAL_VARS)}, or unset them to use a managed "
                 "identity or `az login`)"
@@ -167,7 +164,7 @@ def choose_auth(mode: str, env: Mapping[str, str], terminal: bool) -> str:
         return "service_principal"
     if mode in ("interactive", "device_code"):
         if not terminal:
-            raise AzureMLError(
+            raise LauncherError(
                 f"azureml.auth={mode} needs a terminal to log in, and none is attached; use "
                 "azureml.auth=auto with a service principal (AZURE_TENANT_ID, AZURE_CLIENT_ID, "
                 "AZURE_CLIENT_SECRET), a managed identity or `az login`"
@@ -205,12 +202,42 @@ def build_auth(choice: str, env: Mapping[str, str]) -> Any:
         InteractiveBrowserCredential,
     )
 
-    credential = {
-        "cli": AzureCliCredential,
-        "interactive": InteractiveBrowserCredential,
-        "device_code": DeviceCodeCredential,
-    }[choice]()
-    return credential_auth(credential, cloud)
+    # One cache per kind for the whole process: every workspace connection shares its tokens.
+    if choice not in _CACHED_CREDENTIALS:
+        kind = {
+            "cli": AzureCliCredential,
+            "interactive": InteractiveBrowserCredential,
+            "device_code": DeviceCodeCredential,
+        }[choice]
+        _CACHED_CREDENTIALS[choice] = CachedTokens(kind())
+    return credential_auth(_CACHED_CREDENTIALS[choice], cloud)
+
+
+_CACHED_CREDENTIALS: dict[str, CachedTokens] = {}
+
+
+class CachedTokens:
+    """An azure-identity credential whose tokens are reused until shortly before they expire.
+
+    AzureCliCredential keeps no token: every SDK request would start an `az` process (13 for
+    one submitted job). One token per scope set, renewed EXPIRY_MARGIN_S before it expires.
+    """
+
+    EXPIRY_MARGIN_S = 300.0
+
+    def __init__(self, credential: Any, clock: Callable[[], float] = time.time) -> None:
+        self.credential = credential
+        self.clock = clock
+        self.tokens: dict[tuple[Any, ...], Any] = {}
+        self.lock = threading.Lock()
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        key = (*scopes, *sorted(kwargs.items()))
+        with self.lock:  # SDK calls run in deadline threads: one `az` per scope, not one each
+            token = self.tokens.get(key)
+            if token is None or token.expires_on - self.EXPIRY_MARGIN_S <= self.clock():
+                token = self.tokens[key] = self.credential.get_token(*scopes, **kwargs)
+            return token
 
 
 def credential_auth(credential: Any, cloud: str = "AzureCloud") -> Any:
@@ -236,18 +263,26 @@ def credential_auth(credential: Any, cloud: str = "AzureCloud") -> Any:
 
 
 def deadline_of(settings: Mapping[str, Any]) -> float:
-    raw = settings.get("timeout_s", 60)
+    raw = settings.get("timeout_s")
     try:
-        timeout = float(raw if raw is not None else 60)
+        timeout = float(raw if raw is not None else DEFAULT_TIMEOUT_S)
     except (TypeError, ValueError):
-        raise AzureMLError(f"azureml.timeout_s={raw!r} is not a number of seconds") from None
+        raise LauncherError(f"azureml.timeout_s={raw!r} is not a number of seconds") from None
     if not 0 < timeout <= MAX_TIMEOUT_S:
-        raise AzureMLError(f"azureml.timeout_s={raw!r} must be > 0 and <= {MAX_TIMEOUT_S:g}")
+        raise LauncherError(f"azureml.timeout_s={raw!r} must be > 0 and <= {MAX_TIMEOUT_S:g}")
     return timeout
 
 
+def upload_deadline(timeout_s: float, size_bytes: int, mb_per_s: float) -> float:
+    """The deadline of a call that uploads `size_bytes`: the usual one plus the transfer time at
+    `mb_per_s` (the slowest upload rate still deemed working)."""
+    if mb_per_s <= 0:
+        raise LauncherError(f"hydra.launcher.upload_mb_per_s={mb_per_s:g} must be > 0")
+    return timeout_s + size_bytes / (1024 * 1024) / mb_per_s
+
+
 def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
-    """fn() in a daemon thread; AzureMLError naming `what` if it has not returned in time.
+    """fn() in a daemon thread; LauncherError naming `what` if it has not returned in time.
 
     A daemon thread because a hung SDK call cannot be cancelled: it is abandoned and dies with
     the process. Exceptions from fn are re-raised here unchanged.
@@ -265,7 +300,7 @@ def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
 
     threading.Thread(target=run, name=f"azureml: {what}", daemon=True).start()
     if not done.wait(timeout_s):
-        raise AzureMLError(
+        raise DeadlineExceeded(
             f"{what}: no answer within {timeout_s:g} s (azureml.timeout_s). Check the network "
             "connection and proxy settings (HTTPS_PROXY), that Azure is reachable from here, "
             "and the workspace settings; raise azureml.timeout_s if the network is just slow"
@@ -279,12 +314,12 @@ def call_with_deadline(fn: Callable[[], T], timeout_s: float, what: str) -> T:
 
 
 def import_sdk() -> Any:
-    """azureml.core, or a message naming the install command."""
+    """azureml.core, or a message saying it is missing."""
     try:
         import azureml.core as core
     except ImportError as err:
-        raise AzureMLError(
-            f"AzureML features need the azure extra ({err}); install it with: {INSTALL_HINT}"
+        raise LauncherError(
+            f"AzureML features need the azureml-core package, not importable here ({err})"
         ) from None
     return core
 
@@ -319,22 +354,29 @@ WORKSPACE_NOT_FOUND = (
 
 
 def explained_call(
-    fn: Callable[[], T], timeout_s: float, what: str, not_found: str = WORKSPACE_NOT_FOUND
+    fn: Callable[[], T],
+    timeout_s: float,
+    what: str,
+    not_found: str = WORKSPACE_NOT_FOUND,
+    otherwise: str = "",
 ) -> T:
-    """fn() under the deadline; any SDK failure becomes one AzureMLError saying what to do."""
+    """fn() under the deadline; any SDK failure becomes one LauncherError saying what to do."""
     try:
         return call_with_deadline(fn, timeout_s, what)
-    except AzureMLError:
+    except LauncherError:
         raise
     except Exception as err:
-        raise AzureMLError(explain_failure(err, what, not_found)) from err
+        raise LauncherError(explain_failure(err, what, not_found, otherwise)) from err
 
 
-def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NOT_FOUND) -> str:
+def explain_failure(
+    err: BaseException, what: str, not_found: str = WORKSPACE_NOT_FOUND, otherwise: str = ""
+) -> str:
     """One line for an SDK exception: what went wrong and what to do.
 
-    The SDK raises few distinct types (UserErrorException covers most things), so the text
-    decides; `not_found` says what to do when the thing asked for does not exist.
+    The SDK raises few distinct types (UserErrorException covers most things, a bare Exception
+    with "Code: 404" some), so the text decides; `not_found` says what to do when the thing
+    asked for does not exist, `otherwise` what to do about any other refusal.
     """
     text = f"{type(err).__name__}: {first_line(err)}"
     lowered = text.lower()
@@ -348,7 +390,7 @@ def explain_failure(err: BaseException, what: str, not_found: str = WORKSPACE_NO
         return f"{what}: {not_found} ({text})"
     if any(word in lowered for word in NETWORK_WORDS):
         return f"{what}: cannot reach Azure ({text}). Check the network connection and proxy"
-    return f"{what} failed ({text})"
+    return f"{what} failed ({text})" + (f". {otherwise}" if otherwise else "")
 
 
 CONNECTION_WORDS = (
@@ -361,7 +403,15 @@ CONNECTION_WORDS = (
     "max retries exceeded",
 )
 CREDENTIAL_WORDS = ("authentication", "credential", "aadsts", "unauthorized", "forbidden", "login")
-NOT_FOUND_WORDS = ("not found", "notfound", "could not be found", "cannot find", "does not exist")
+NOT_FOUND_WORDS = (
+    "not found",
+    "notfound",
+    "could not be found",
+    "cannot find",
+    "does not exist",
+    "code: 404",
+    "http 404",
+)
 NETWORK_WORDS = ("connect", "resolve", "network", "timed out", "timeout", "unreachable")
 CREDENTIALS_HINT = (
     "Set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, "
@@ -370,8 +420,33 @@ CREDENTIALS_HINT = (
 
 
 def first_line(err: BaseException) -> str:
+    """The gist of an error on one line (at most 300 characters)."""
     # azureml exceptions print "UserErrorException:" first and keep the words in .message.
     message = getattr(err, "message", None)
     text = message if isinstance(message, str) and message.strip() else str(err)
+    text = service_error(text) or text
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0][:300] if lines else "no details"
+    return lines[0][:300] if lines else type(err).__name__
+
+
+def service_error(text: str) -> str | None:
+    """ "HTTP <status>: <message>" from an SDK error that is the service's response as JSON.
+
+    ExperimentExecutionException carries {"url", "status_code", "error_details": {"error":
+    {"code", "message"}}} (azureml._base_sdk_common.common.get_http_exception_response_string).
+    """
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    details = data.get("error_details")
+    error = details.get("error") if isinstance(details, dict) else None
+    if isinstance(error, dict):
+        said = " ".join(str(error[key]) for key in ("code", "message") if error.get(key))
+    else:
+        said = str(details or "")
+    return f"HTTP {data.get('status_code', '?')}: {' '.join(said.split())}"

@@ -1,0 +1,51 @@
+"""Registered datasets a job receives as named inputs; the same for every SDK layer.
+
+`hydra.launcher.inputs` maps an input name to {dataset: NAME, version: N or null (latest),
+mode: mount|download}. On the node the variable named like the input holds the local path
+(SDK v1; v2 uses AZURE_ML_INPUT_<name>).
+"""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from ._errors import LauncherError
+
+MODES = ("mount", "download")
+# The input name becomes an environment variable on the node.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    dataset: str
+    version: Optional[int]  # None: the latest version when the run starts
+    mode: str
+
+
+def parse_version(version: Any, what: str) -> Optional[int]:
+    """A registered asset's version: a positive whole number; None or "latest" mean the newest."""
+    if version is None or str(version).lower() == "latest":
+        return None
+    text = str(version)
+    if not text.isdigit() or int(text) < 1:
+        raise LauncherError(f"{what}={version!r} is not a positive whole number or 'latest'")
+    return int(text)
+
+
+def specs_from_settings(settings: Optional[Mapping[str, Any]]) -> list[InputSpec]:
+    specs = []
+    for name, entry in (settings or {}).items():
+        where = f"hydra.launcher.inputs.{name}"
+        if not _NAME.fullmatch(str(name)):
+            raise LauncherError(f"{where}: an input name must be a valid environment variable name")
+        if not isinstance(entry, Mapping) or not entry.get("dataset"):
+            raise LauncherError(f"{where} needs dataset: NAME (a registered file dataset)")
+        mode = str(entry.get("mode") or "mount").lower()
+        if mode not in MODES:
+            raise LauncherError(f"{where}.mode={mode!r}: choose one of {', '.join(MODES)}")
+        version = parse_version(entry.get("version"), f"{where}.version")
+        specs.append(InputSpec(str(name), str(entry["dataset"]), version, mode))
+    return specs
