@@ -110,6 +110,7 @@ class AzureMLSettings:
     workspace_name: Optional[str] = None
     auth: str = "auto"  # auto | service_principal | managed_identity | cli | interactive | device_code
     timeout_s: float = 60.0  # deadline for every call that leaves the machine
+    sdk: str = "v1"  # v1: azureml-core; v2: azure-ai-ml (launcher jobs, data register, model download)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .azureml_launcher import AzureMLLauncher
 
 log = logging.getLogger(__name__)
 BACKENDS = ("azureml", "local")
+SDKS = ("v1", "v2")
 
 
 def launch(
@@ -36,6 +37,9 @@ def launch(
     if backend not in BACKENDS:
         raise LauncherError(f"hydra.launcher.backend={backend!r}: choose one of {', '.join(BACKENDS)}")
     dry_run = bool(settings.get("dry_run"))
+    sdk = settings.get("sdk")
+    if sdk not in SDKS:
+        raise LauncherError(f"hydra.launcher.sdk={sdk!r}: choose one of {', '.join(SDKS)}")
 
     sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
     source_dir = Path(str(settings.get("source_dir") or os.getcwd())).absolute()
@@ -80,6 +84,10 @@ def launch(
         len(snapshot.files),
         snapshot.total_bytes / _snapshot.MB,
     )
+    if dry_run and sdk == "v2":
+        from . import _v2
+
+        return _v2.write_all(specs, snapshot, sweep_dir)
     if dry_run:
         from . import _dryrun
 
@@ -88,6 +96,10 @@ def launch(
         from . import _local
 
         return _local.run_all(specs, snapshot, parallel=int(settings.get("local_parallel") or 1))
+    if sdk == "v2":
+        from . import _submit_v2
+
+        return _submit_v2.submit_all(specs, snapshot, settings)
     from . import _submit
 
     return _submit.submit_all(specs, snapshot, settings)
