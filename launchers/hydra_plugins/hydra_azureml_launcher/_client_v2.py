@@ -89,7 +89,11 @@ def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -
         f"AzureML workspace {name!r} (resource group {group!r}, subscription {subscription}, from "
         f"{origin}) with {choice.replace('_', ' ')} credentials"
     )
-    return Connection(ml.MLClient(credential(choice, env), subscription, group, name), label, timeout)
+    try:
+        chosen = credential(choice, env)
+    except ValueError as err:  # azure-identity checks the ids' form, e.g. of AZURE_TENANT_ID
+        raise workspace.AzureMLError(f"{choice.replace('_', ' ')} credentials: {err}") from None
+    return Connection(ml.MLClient(chosen, subscription, group, name), label, timeout)
 
 
 def mlflow_tracking_uri(connection: Connection) -> str:

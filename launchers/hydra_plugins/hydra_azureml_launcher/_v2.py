@@ -107,7 +107,9 @@ def job_dict(job: Any) -> dict[str, Any]:
     return dict(job._to_job()._to_dict())
 
 
-def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -> tuple[Path, Any]:
+def write_job(
+    spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path
+) -> tuple[Path, Any, Optional[Any]]:
     """Under <job dir>/azureml/: job.yml, environment.yml (pip/docker), command.txt, files list."""
     assert spec.environment is not None
     out = spec.job_dir / "azureml"
@@ -125,14 +127,16 @@ def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -
     (out / "snapshot_files.tsv").write_text(
         "".join(f"{size}\t{path}\n" for path, size in snapshot.files), encoding="utf-8"
     )
-    return out, job
+    return out, job, asset
 
 
 def write_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, sweep_dir: Path) -> list[JobReturn]:
     snapshot_dir = _snapshot.materialise(snapshot, sweep_dir / "azureml_snapshot")
     results = []
     for spec in specs:
-        out, job = write_job(spec, snapshot, snapshot_dir)
+        out, job, asset = write_job(spec, snapshot, snapshot_dir)
         print(f"[azureml dry run, sdk v2] job #{spec.idx}: {spec.command}\n  written to {out}", flush=True)
-        results.append(spec.job_return(JobStatus.COMPLETED, {"dry_run_dir": str(out), "command_job": job}))
+        # The SDK objects too, for callers of Hydra's API (and the tests).
+        value = {"dry_run_dir": str(out), "command_job": job, "environment": asset}
+        results.append(spec.job_return(JobStatus.COMPLETED, value))
     return results
