@@ -19,7 +19,7 @@ from moonml.azure import tracking, v2
 from moonml.data.__main__ import main as data_main
 from moonml.errors import MoonmlError
 from moonml.model.__main__ import main as model_main
-from tests.azure.conftest import DATA, SUBSCRIPTION
+from tests.azure.conftest import DATA, SUBSCRIPTION, run_python, scrubbed_env
 
 WORKSPACE = {
     "subscription_id": SUBSCRIPTION,
@@ -206,3 +206,17 @@ def test_nothing_imports_azure_ai_ml_for_v1_or_help(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_without_azure_ai_ml_v2_names_the_install_command(block_imports: Any, tmp_path: Path) -> None:
+    env = scrubbed_env(PYTHONPATH=block_imports("azure.ai.ml"))
+    done = run_python(
+        ["-m", "moonml.data", "register", "--name", "moon_dataset", "--path", str(DATA), *OVERRIDES],
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    (line,) = [line for line in done.stderr.splitlines() if line.strip()]
+    assert line.startswith("error: sdk=v2 needs azure-ai-ml (")
+    assert line.endswith('install the azure extra: pip install -e ".[azure]"')

@@ -62,8 +62,9 @@ def data_input(settings: Mapping[str, Any]) -> Optional[tuple[str, Any]]:
     """
     from azure.ai.ml import Input
 
-    data = settings.get("data") or {}
-    if data.get("source") != "azureml":
+    data = settings.get("data")
+    # Any other app's `data` (a path, a list, other keys) is not ours to mount.
+    if not isinstance(data, Mapping) or data.get("source") != "azureml":
         return None
     name = str(data.get("name") or "")
     if not _INPUT_NAME.fullmatch(name):
