@@ -347,7 +347,9 @@ def test_submit_and_wait_return_metrics_and_failures(
     assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED]
     assert returns[0].return_value == {"accuracy": 0.97}
     assert returns[2].return_value == {"accuracy": 0.95}
-    assert failing in str(returns[1]._return_value) and "Failed" in str(returns[1]._return_value)
+    failure = str(returns[1]._return_value)
+    assert failure.startswith(f"run {failing} (job #1) Failed: ")
+    assert failure.endswith(f"logs: https://ml.azure.com/runs/{failing}")  # where the logs are
     # The real MLClient, for the configured workspace, with the credential choose_auth picked.
     client = service.clients[0]
     assert client._operation_scope.workspace_name == "moon-ws"

@@ -48,9 +48,9 @@ class JobHandle:
         return dict(run.data.metrics)
 
     def get_details(self) -> dict[str, Any]:
-        # A failed job's entity carries no error text; its studio page and logs do.
-        job = self._job()
-        return {"error": {"message": f"see the job's logs ({job.studio_url})"}}
+        # The v2 job entity carries no error text (its studio page and logs do, and wait_all
+        # names the page), so there is nothing to ask the service for.
+        return {}
 
 
 def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec) -> None:
