@@ -93,7 +93,9 @@ def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -
         chosen = credential(choice, env)
     except ValueError as err:  # azure-identity checks the ids' form, e.g. of AZURE_TENANT_ID
         raise workspace.AzureMLError(f"{choice.replace('_', ' ')} credentials: {err}") from None
-    return Connection(ml.MLClient(chosen, subscription, group, name), label, timeout)
+    # No telemetry (the SDK sends it from notebooks): a network call outside any deadline.
+    client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False)
+    return Connection(client, label, timeout)
 
 
 def mlflow_tracking_uri(connection: Connection) -> str:
@@ -105,6 +107,7 @@ def mlflow_tracking_uri(connection: Connection) -> str:
     """
     try:
         import azureml.mlflow  # noqa: F401  # registers the azureml:// scheme with MLflow
+        import mlflow  # noqa: F401  # imported by the call below: seconds the deadline must not count
     except ImportError as err:
         raise workspace.AzureMLError(
             f"MLflow in an AzureML workspace needs azureml-mlflow ({err}); install it with: "
