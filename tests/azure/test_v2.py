@@ -5,11 +5,7 @@ only at the MLClient operations that leave the machine (workspaces.get, data.cre
 The workspace's MLflow registry is stood in for by a real local sqlite store.
 """
 
-import json
-import ssl
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,6 +20,7 @@ from moonml.data.__main__ import main as data_main
 from moonml.errors import MoonmlError
 from moonml.model.__main__ import main as model_main
 from tests.azure.conftest import DATA, SUBSCRIPTION, run_python, scrubbed_env
+from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, double_the_login, stand_in_azure
 
 WORKSPACE = {
     "subscription_id": SUBSCRIPTION,
@@ -34,18 +31,12 @@ WORKSPACE = {
     "sdk": "v2",
 }
 OVERRIDES = [f"azureml.{key}={value}" for key, value in WORKSPACE.items()]
-WORKSPACE_MLFLOW_V1 = (
-    f"azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/{SUBSCRIPTION}/resourceGroups/"
-    "moon-rg/providers/Microsoft.MachineLearningServices/workspaces/moon-ws"
-)
 AZURE_URI = "azureml://westeurope.api.azureml.ms/mlflow/v2.0/subscriptions/s/resourceGroups/r/x"
 
 
 @pytest.fixture
 def principal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AZURE_TENANT_ID", "00000000-0000-0000-0000-00000000000a")
-    monkeypatch.setenv("AZURE_CLIENT_ID", "00000000-0000-0000-0000-00000000000b")
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-secret")
+    double_the_login(monkeypatch)  # a service principal whose token requests never leave
 
 
 @pytest.fixture
@@ -76,117 +67,24 @@ def test_tracking_uri_inside_a_job_needs_no_client(monkeypatch: pytest.MonkeyPat
     assert tracking.azureml_tracking_uri(WORKSPACE) == AZURE_URI
 
 
-@pytest.fixture
-def stand_in_arm(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, principal: None) -> Iterator[Any]:
-    """A stand-in for Azure Resource Manager on https://127.0.0.1 (self-signed, trusted here).
-
-    The real MLClient talks to it (AzureML's developer variable AZUREML_DEV_URL_MFE points the
-    SDK's management endpoint there); only the token request, which would go to the login
-    service, is doubled.
-    """
-    from azure.core.credentials import AccessToken
-    from azure.identity import ClientSecretCredential
-
-    cert, key = self_signed_certificate(tmp_path)
-    requests: list[tuple[str, str, str]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-            body = json.dumps(
-                {
-                    "id": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/moon-rg/providers/"
-                    "Microsoft.MachineLearningServices/workspaces/moon-ws",
-                    "name": "moon-ws",
-                    "location": "westeurope",
-                    "properties": {"mlFlowTrackingUri": WORKSPACE_MLFLOW_V1},
-                }
-            ).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AZUREML_DEV_URL_MFE", f"https://127.0.0.1:{server.server_address[1]}")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
-    monkeypatch.setattr(
-        ClientSecretCredential, "get_token", lambda self, *scopes, **kw: AccessToken("stand-in-token", 2**31)
-    )
-    yield requests
-    server.shutdown()
-    server.server_close()
-
-
-def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-def test_real_mlclient_gets_the_tracking_uri_from_a_stand_in_server(stand_in_arm: Any) -> None:
+def test_real_mlclient_gets_the_tracking_uri_from_a_stand_in_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from azureml.mlflow._internal.service_context_loader import _AzureMLServiceContextLoader
 
-    uri = tracking.azureml_tracking_uri(WORKSPACE)
+    with stand_in_azure(monkeypatch, tmp_path) as azure:
+        uri = tracking.azureml_tracking_uri(WORKSPACE)
     # azureml-mlflow's form for MLflow 3, registered with the MLClient's credential in-process.
-    assert uri == WORKSPACE_MLFLOW_V1.replace("/mlflow/v1.0/", "/mlflow/v2.0/")
+    assert uri == azure.mlflow_uri.replace("/mlflow/v1.0/", "/mlflow/v2.0/")
     assert _AzureMLServiceContextLoader.has_service_context(uri)
-    ((method, path, authorization),) = stand_in_arm
-    assert method == "GET" and authorization == "Bearer stand-in-token"
-    assert path.startswith(
-        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/moon-rg/providers/"
-        "Microsoft.MachineLearningServices/workspaces/moon-ws?api-version="
-    )
+    ((method, path, authorization),) = azure.requests
+    assert method == "GET" and authorization == f"Bearer {TOKEN}"
+    assert path.startswith(f"{WORKSPACE_PATH}?api-version=")
 
 
-def test_a_silent_network_ends_at_the_deadline(
-    monkeypatch: pytest.MonkeyPatch, principal: None, silent_port: int
-) -> None:
-    from azure.core.credentials import AccessToken
-    from azure.identity import ClientSecretCredential
-
+def test_a_silent_network_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch, silent_port: int) -> None:
+    double_the_login(monkeypatch)
     monkeypatch.setenv("AZUREML_DEV_URL_MFE", f"https://127.0.0.1:{silent_port}")
-    monkeypatch.setattr(
-        ClientSecretCredential, "get_token", lambda self, *scopes, **kw: AccessToken("stand-in-token", 2**31)
-    )
     with pytest.raises(MoonmlError) as caught:
         tracking.azureml_tracking_uri({**WORKSPACE, "timeout_s": 0.5})
     message = str(caught.value)

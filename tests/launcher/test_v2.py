@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 from azure.ai.ml import load_environment, load_job
 from azure.ai.ml.entities import Command, Environment
-from azure.ai.ml.operations import EnvironmentOperations, JobOperations, WorkspaceOperations
+from azure.ai.ml.operations import EnvironmentOperations, JobOperations
 from azure.core.exceptions import ResourceNotFoundError
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra_plugins.hydra_azureml_launcher import _core, _submit, _v2
 
 from tests.launcher.conftest import moonml_sweep, run
+from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, StandIn, stand_in_azure
 
 ENVIRONMENTS = [
     ("pip", [], "azureml:moonml-pip:"),
@@ -206,96 +207,71 @@ def test_azureml_sdk_setting_selects_v2_and_a_bad_value_is_refused(
         pass
 
 
-# --- submit and wait, double at the MLClient operations ------------------------------------------
+# --- submit and wait: the real MLClient and MLflow against a stand-in server ---------------------
 
 
 class Service:
-    """What the workspace would hold and answer, recorded per call."""
+    """What the doubled operations recorded; `azure` is the stand-in server's state."""
 
-    def __init__(self, tracking_uri: str) -> None:
-        self.tracking_uri = tracking_uri
-        self.environments: dict[tuple[str, str], Any] = {("moonml-pip", "already"): object()}
+    def __init__(self, azure: StandIn) -> None:
+        self.azure = azure
+        self.environments: dict[tuple[str, str], Any] = {}
         self.created_environments: list[Environment] = []
         self.submitted: list[dict[str, Any]] = []
         self.plans: list[dict[str, Any]] = []
-        self.polls: dict[str, list[str]] = {}
         self.clients: list[Any] = []
 
 
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Service:
+def service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Service]:
+    """Job status, workspace and MLflow metrics go through the real SDKs to the stand-in server.
+
+    Doubled: environment lookup/creation and job creation (which uploads the code to blob
+    storage, a host the stand-in cannot be).
+    """
     Plugins.instance()  # Hydra's plugin scan re-executes the plugin modules: let it happen first
-    monkeypatch.setenv("AZURE_TENANT_ID", "00000000-0000-0000-0000-00000000000a")
-    monkeypatch.setenv("AZURE_CLIENT_ID", "00000000-0000-0000-0000-00000000000b")
-    monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-secret")
     for key in ("MSI_ENDPOINT", "IDENTITY_ENDPOINT", "AZUREML_RUN_ID"):
         monkeypatch.delenv(key, raising=False)
-    state = Service(f"sqlite:///{tmp_path / 'workspace-mlflow.db'}")
 
     def under_deadline(what: str) -> None:
         assert threading.current_thread().name.startswith(f"azureml: {what}")
 
-    def environments_get(self: Any, name: str, version: Any = None, label: Any = None) -> Any:
-        under_deadline("looking up environment")
-        key = (name, version or label)
-        if key not in state.environments:
-            raise ResourceNotFoundError(f"Environment {name}:{version} not found")
-        return state.environments[key]
+    with stand_in_azure(monkeypatch, tmp_path) as azure:
+        state = Service(azure)
 
-    def environments_create(self: Any, environment: Environment) -> Environment:
-        under_deadline("creating environment")
-        state.created_environments.append(environment)
-        state.environments[(environment.name, environment.version)] = environment
-        return environment
+        def environments_get(self: Any, name: str, version: Any = None, label: Any = None) -> Any:
+            under_deadline("looking up environment")
+            key = (name, version or label)
+            if key not in state.environments:
+                raise ResourceNotFoundError(f"Environment {name}:{version} not found")
+            return state.environments[key]
 
-    def jobs_create(self: Any, job: Any, **kwargs: Any) -> Any:
-        under_deadline("submitting job #")
-        state.clients.append(self)
-        index = len(state.submitted)
-        plan = state.plans[index]
-        code = Path(job.code)
-        state.submitted.append(
-            {
-                "job": job,
-                # The SDK uploads `code` during create_or_update: record what it would upload.
-                "files": {p.relative_to(code).as_posix() for p in code.rglob("*") if p.is_file()},
-            }
-        )
-        state.polls[plan["name"]] = list(plan["statuses"])
-        return SimpleNamespace(name=plan["name"], studio_url=f"https://ml.azure.com/runs/{plan['name']}")
+        def environments_create(self: Any, environment: Environment) -> Environment:
+            under_deadline("creating environment")
+            state.created_environments.append(environment)
+            state.environments[(environment.name, environment.version)] = environment
+            return environment
 
-    def jobs_get(self: Any, name: str) -> Any:
-        under_deadline(f"status of job {name}")
-        statuses = state.polls[name]
-        status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
-        return SimpleNamespace(name=name, status=status, studio_url=f"https://ml.azure.com/runs/{name}")
+        def jobs_create(self: Any, job: Any, **kwargs: Any) -> Any:
+            under_deadline("submitting job #")
+            state.clients.append(self)
+            plan = state.plans[len(state.submitted)]
+            code = Path(job.code)
+            state.submitted.append(
+                {
+                    "job": job,
+                    # The SDK uploads `code` during create_or_update: record what it would upload.
+                    "files": {p.relative_to(code).as_posix() for p in code.rglob("*") if p.is_file()},
+                }
+            )
+            azure.statuses[plan["name"]] = list(plan["statuses"])
+            azure.metrics[plan["name"]] = plan.get("metrics", {})
+            return SimpleNamespace(name=plan["name"], studio_url=f"https://ml.azure.com/runs/{plan['name']}")
 
-    def workspaces_get(self: Any, name: str) -> Any:
-        under_deadline("getting the MLflow tracking URI")
-        assert name == "moon-ws"
-        return SimpleNamespace(mlflow_tracking_uri=state.tracking_uri)
-
-    monkeypatch.setattr(EnvironmentOperations, "get", environments_get)
-    monkeypatch.setattr(EnvironmentOperations, "create_or_update", environments_create)
-    monkeypatch.setattr(JobOperations, "create_or_update", jobs_create)
-    monkeypatch.setattr(JobOperations, "get", jobs_get)
-    monkeypatch.setattr(WorkspaceOperations, "get", workspaces_get)
-    return state
-
-
-def mlflow_runs_with(uri: str, metrics: list[dict[str, float]]) -> list[str]:
-    """Runs in the stand-in workspace store (a v2 job's name is its MLflow run id)."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.create_experiment("moonml")
-    ids = []
-    for values in metrics:
-        run = client.create_run(experiment)
-        for key, value in values.items():
-            client.log_metric(run.info.run_id, key, value)
-        ids.append(run.info.run_id)
-    return ids
+        monkeypatch.setattr(EnvironmentOperations, "get", environments_get)
+        monkeypatch.setattr(EnvironmentOperations, "create_or_update", environments_create)
+        monkeypatch.setattr(JobOperations, "create_or_update", jobs_create)
+        yield state
 
 
 def launch(runner: Any, project: Path, tmp_path: Path, overrides: list[str], monkeypatch: Any) -> list[Any]:
@@ -331,30 +307,42 @@ def test_submit_and_wait_return_metrics_and_failures(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    ok_1, failing, ok_2 = mlflow_runs_with(service.tracking_uri, [{"accuracy": 0.97}, {}, {"accuracy": 0.95}])
     service.plans = [
-        {"name": ok_1, "statuses": ["Queued", "Running", "Completed"]},
-        {"name": failing, "statuses": ["Starting", "Failed"]},
-        {"name": ok_2, "statuses": ["Preparing", "Running", "Finalizing", "Completed"]},
+        {"name": "job_a", "statuses": ["Queued", "Running", "Completed"], "metrics": {"accuracy": 0.97}},
+        {"name": "job_b", "statuses": ["Starting", "Failed"]},
+        {
+            "name": "job_c",
+            "statuses": ["Preparing", "Running", "Finalizing", "Completed"],
+            "metrics": {"f1": 0.9},
+        },
     ]
     returns = launch(
         hydra_sweep_runner,
         moonml_copy,
         tmp_path,
-        ["compute=gpu-cluster", "seed=1,2,3", "hydra.launcher.wait=true"],
+        # A bound, so that a status the loop does not understand fails the test instead of hanging it.
+        ["compute=gpu-cluster", "seed=1,2,3", "hydra.launcher.wait=true", "hydra.launcher.wait_timeout_s=60"],
         monkeypatch,
     )
+    out = capsys.readouterr().out
+    assert "job #0 job_a: Queued" in out and "job #0 job_a: Completed" in out
+    assert "job #1 job_b: Failed" in out
     assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED]
     assert returns[0].return_value == {"accuracy": 0.97}
-    assert returns[2].return_value == {"accuracy": 0.95}
+    assert returns[2].return_value == {"f1": 0.9}
     failure = str(returns[1]._return_value)
-    assert failure.startswith(f"run {failing} (job #1) Failed: ")
-    assert failure.endswith(f"logs: https://ml.azure.com/runs/{failing}")  # where the logs are
+    assert failure.startswith("run job_b (job #1) Failed: ")
+    assert failure.endswith("logs: https://ml.azure.com/runs/job_b")  # where the logs are
     # The real MLClient, for the configured workspace, with the credential choose_auth picked.
     client = service.clients[0]
     assert client._operation_scope.workspace_name == "moon-ws"
     assert client._operation_scope.resource_group_name == "moon-rg"
     assert type(client._credential).__name__ == "ClientSecretCredential"
+    # Status through the jobs API, metrics through azureml-mlflow's REST store (job name = run id).
+    paths = [path for _, path, _ in service.azure.requests]
+    assert any(p.startswith(f"{WORKSPACE_PATH}/jobs/job_a?") for p in paths)
+    assert any("/api/2.0/mlflow/runs/get?" in p and "run_id=job_c" in p for p in paths)
+    assert {auth for _, _, auth in service.azure.requests} == {f"Bearer {TOKEN}"}
     # One environment, created once (its version is a content hash) for all three jobs.
     (created,) = service.created_environments
     assert created.name == "moonml-pip" and created.image == _v2.BASE_IMAGE
@@ -364,9 +352,7 @@ def test_submit_and_wait_return_metrics_and_failures(
         assert job.environment == f"azureml:moonml-pip:{created.version}"
         assert job.compute == "gpu-cluster" and f"seed={idx + 1}" in job.command.split()
         assert "moonml/train.py" in sub["files"] and ".env" not in sub["files"]
-    out = capsys.readouterr().out
-    assert f"job #0 submitted as {ok_1} on gpu-cluster: https://ml.azure.com/runs/{ok_1}" in out
-    assert f"job #1 {failing}: Failed" in out
+    assert "job #0 submitted as job_a on gpu-cluster: https://ml.azure.com/runs/job_a" in out
 
 
 def test_submit_without_waiting_then_again_reuses_the_environment(
@@ -382,7 +368,7 @@ def test_submit_without_waiting_then_again_reuses_the_environment(
     assert first.status == second.status == JobStatus.COMPLETED
     assert first.return_value == {"run_id": "job_a", "url": "https://ml.azure.com/runs/job_a"}
     assert second.return_value == {"run_id": "job_b", "url": "https://ml.azure.com/runs/job_b"}
-    assert service.polls == {"job_a": ["Queued"], "job_b": ["Queued"]}  # wait=false: no polling
+    assert not [p for _, p, _ in service.azure.requests if "/jobs/" in p]  # wait=false: no polling
     # The unchanged definition keeps its name and version: created once, then found.
     assert len(service.created_environments) == 1
     assert {s["job"].environment for s in service.submitted} == {

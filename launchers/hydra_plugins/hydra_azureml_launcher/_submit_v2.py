@@ -2,8 +2,7 @@
 
 Only the submit layer differs from v1: the jobs, snapshot, environment specs and the waiting
 loop (`_submit.wait_all`, fed with `JobHandle`s that answer like v1 runs) are shared. Every
-call that leaves the machine runs under the workspace deadline. The test double replaces
-`_client_v2.connect`'s MLClient operations, at the SDK boundary.
+call that leaves the machine runs under the workspace deadline.
 """
 
 import tempfile
@@ -36,7 +35,9 @@ class JobHandle:
         return self.connection.call(lambda: client.jobs.get(self.id), f"status of job {self.id}")
 
     def get_status(self) -> str:
-        return str(self._job().status)
+        status = self._job().status
+        # A str Enum of the REST models: str() would give "JobStatus.COMPLETED", not "Completed".
+        return str(getattr(status, "value", status))
 
     def get_metrics(self) -> dict[str, Any]:
         from mlflow.tracking import MlflowClient
