@@ -124,6 +124,7 @@ class AzureMLSettings:
     workspace_name: Optional[str] = None
     auth: str = "auto"  # auto | service_principal | managed_identity | cli | interactive | device_code
     timeout_s: Optional[float] = None  # deadline of each call to Azure; None: the launcher's 60 s
+    sdk: str = "v1"  # v1: azureml-core; v2: azure-ai-ml (launcher jobs, data register, model download)
 
 
 @dataclass

@@ -84,6 +84,10 @@ def register_dataset(
     its files: a later upload overwrites them, so give each version its own --target to keep
     older versions' data.
     """
+    from moonml.azure import v2
+
+    if v2.uses_v2(azureml_settings):  # a uri_folder data asset; the SDK picks the upload folder
+        return v2.register_data(azureml_settings, name, path)
     folder = check_upload_folder(path)
     target = target.strip("/")
     if not name or not target:

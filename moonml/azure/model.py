@@ -17,6 +17,10 @@ def download_model(
     azureml.core.Model covers models registered by MLflow and by Model.register alike, where
     MLflow's models:/ download knows only the former.
     """
+    from moonml.azure import v2
+
+    if v2.uses_v2(azureml_settings):  # SDK v2 works with the workspace's MLflow registry
+        return v2.download_model(azureml_settings, name, version, output_dir)
     number = parse_version(version, f"model version of {name}")
     label = f"{name}:{number if number is not None else 'latest'}"
     workspace = connect(azureml_settings)  # first: it explains a missing azure extra

@@ -50,6 +50,10 @@ def azureml_tracking_uri(azureml_settings: Mapping[str, Any]) -> str:
     if running_in_azureml_job() and os.environ.get("MLFLOW_TRACKING_URI"):
         # AzureML points MLflow at the job's run itself; logging there fills that run.
         return os.environ["MLFLOW_TRACKING_URI"]
+    from moonml.azure import v2
+
+    if v2.uses_v2(azureml_settings):
+        return v2.tracking_uri(azureml_settings)
     try:
         import azureml.mlflow  # noqa: F401  # registers the azureml:// scheme with MLflow
     except ImportError as err:

@@ -23,6 +23,7 @@ from .azureml_launcher import AzureMLLauncher
 
 log = logging.getLogger(__name__)
 BACKENDS = ("azureml", "local")
+SDKS = ("v1", "v2")
 
 
 def launch(
@@ -37,6 +38,9 @@ def launch(
     if backend not in BACKENDS:
         raise LauncherError(f"hydra.launcher.backend={backend!r}: choose one of {', '.join(BACKENDS)}")
     dry_run = bool(settings.get("dry_run"))
+    sdk = settings.get("sdk")
+    if sdk not in SDKS:
+        raise LauncherError(f"hydra.launcher.sdk={sdk!r}: choose one of {', '.join(SDKS)}")
     if dry_run:
         # The dry run writes the run configuration as the SDK itself derives it.
         require_sdk("hydra.launcher.dry_run=true")
@@ -89,6 +93,10 @@ def launch(
         snapshot.total_bytes / _snapshot.MB,
         len(snapshot.left_out),
     )
+    if dry_run and sdk == "v2":
+        from . import _v2
+
+        return _v2.write_all(specs, snapshot, sweep_dir)
     if dry_run:
         from . import _dryrun
 
@@ -97,6 +105,10 @@ def launch(
         from . import _local
 
         return _local.run_all(specs, snapshot, parallel=int(settings["local_parallel"]))
+    if sdk == "v2":
+        from . import _submit_v2
+
+        return _submit_v2.submit_all(specs, snapshot, settings)
     from . import _submit
 
     return _submit.submit_all(specs, snapshot, settings)

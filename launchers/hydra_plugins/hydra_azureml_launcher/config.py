@@ -22,6 +22,8 @@ class AzureMLLauncherConf:
 
     # azureml: submit to the workspace; local: run the shipped snapshot and command here.
     backend: str = "azureml"
+    # v1: azureml-core ScriptRunConfig runs; v2: azure-ai-ml command jobs (see the README).
+    sdk: str = "${oc.select:azureml.sdk,v1}"
     # Write what would be submitted under the sweep dir and touch no network.
     dry_run: bool = False
     # Block until every run ends and return its metrics (for sweepers); false: return on submit.
@@ -39,6 +41,8 @@ class AzureMLLauncherConf:
     workspace: Any = "${oc.select:azureml,null}"
     # Experiment the runs are filed under; None: the app's name.
     experiment_name: Optional[str] = "${oc.select:tracking.experiment_name,null}"
+    # sdk=v2: registered data mounted as a job input when `source` is azureml ({name, version}).
+    data: Any = "${oc.select:data,null}"
 
     # Project root shipped as the run's source_directory (filtered, see _snapshot.py); None: the
     # working directory Hydra was started from (hydra.runtime.cwd, which is not yet set when

@@ -1,0 +1,123 @@
+"""AzureML SDK v2 (azure-ai-ml): an MLClient for the workspace, with the same rules as v1.
+
+The workspace ids, the choice of credentials and the deadlines come from `workspace` (shared
+with v1); only the client differs. azure-ai-ml is imported here and nowhere else at module
+level, and this module is imported only when `sdk=v2` is asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from . import workspace
+
+# Environment variables the AzureML runtime sets inside a job (v1 and v2 alike).
+T = TypeVar("T")
+JOB_WORKSPACE_VARS = ("AZUREML_ARM_SUBSCRIPTION", "AZUREML_ARM_RESOURCEGROUP", "AZUREML_ARM_WORKSPACE_NAME")
+
+
+def import_sdk() -> Any:
+    """azure.ai.ml, or a message naming the install command."""
+    try:
+        import azure.ai.ml as ml
+    except ImportError as err:
+        raise workspace.AzureMLError(
+            f"sdk=v2 needs azure-ai-ml ({err}); install the azure extra: {workspace.INSTALL_HINT}"
+        ) from None
+    # Every schema class the SDK marks experimental logs a warning when a job is (de)serialised.
+    logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
+    return ml
+
+
+def credential(choice: str, env: Mapping[str, str]) -> Any:
+    """The azure-identity credential of a `workspace.choose_auth` choice (no network)."""
+    from azure.identity import (
+        AzureCliCredential,
+        ClientSecretCredential,
+        DeviceCodeCredential,
+        InteractiveBrowserCredential,
+        ManagedIdentityCredential,
+    )
+
+    if choice == "service_principal":
+        return ClientSecretCredential(
+            env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"]
+        )
+    if choice == "managed_identity":
+        # A user-assigned identity is named by its client id; none means system-assigned.
+        return ManagedIdentityCredential(client_id=env.get("AZURE_CLIENT_ID") or None)
+    return {
+        "cli": AzureCliCredential,
+        "interactive": InteractiveBrowserCredential,
+        "device_code": DeviceCodeCredential,
+    }[choice]()
+
+
+def workspace_ids(settings: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str, str, str]:
+    """(subscription, resource group, workspace, origin): inside a job its own, else the settings'."""
+    if workspace.running_in_azureml_job(env) and all(env.get(v) for v in JOB_WORKSPACE_VARS):
+        sub, group, name = (env[v] for v in JOB_WORKSPACE_VARS)
+        return sub, group, name, "this AzureML job"
+    return workspace.resolve_workspace_ids(settings)
+
+
+@dataclass
+class Connection:
+    """An MLClient, what it is connected to (for messages), and the deadline of its calls."""
+
+    client: Any
+    label: str  # "AzureML workspace 'ws' (resource group ..., from ...) with ... credentials"
+    timeout_s: float
+
+    def call(self, fn: Callable[[], T], what: str, not_found: str = workspace.WORKSPACE_NOT_FOUND) -> T:
+        """fn() under the deadline; an SDK failure becomes one AzureMLError line."""
+        return workspace.explained_call(fn, self.timeout_s, what, not_found)
+
+
+def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Connection:
+    """An MLClient for the workspace `settings` describe. Building it sends nothing."""
+    env = dict(os.environ if env is None else env)
+    timeout = workspace.deadline_of(settings)
+    subscription, group, name, origin = workspace_ids(settings, env)
+    choice = workspace.choose_auth(str(settings.get("auth") or "auto"), env, workspace.has_terminal())
+    ml = import_sdk()
+    label = (
+        f"AzureML workspace {name!r} (resource group {group!r}, subscription {subscription}, from "
+        f"{origin}) with {choice.replace('_', ' ')} credentials"
+    )
+    try:
+        chosen = credential(choice, env)
+    except ValueError as err:  # azure-identity checks the ids' form, e.g. of AZURE_TENANT_ID
+        raise workspace.AzureMLError(f"{choice.replace('_', ' ')} credentials: {err}") from None
+    # No telemetry (the SDK sends it from notebooks): a network call outside any deadline.
+    client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False)
+    return Connection(client, label, timeout)
+
+
+def mlflow_tracking_uri(connection: Connection) -> str:
+    """The workspace's azureml:// MLflow URI, within the deadline.
+
+    Asked through MLClient.workspaces.get, which also hands the client's credential to
+    azureml-mlflow for this URI (in this process): MLflow then never builds its own credential
+    chain, which would end in interactive logins.
+    """
+    try:
+        import azureml.mlflow  # noqa: F401  # registers the azureml:// scheme with MLflow
+        import mlflow  # noqa: F401  # imported by the call below: seconds the deadline must not count
+    except ImportError as err:
+        raise workspace.AzureMLError(
+            f"MLflow in an AzureML workspace needs azureml-mlflow ({err}); install it with: "
+            f"{workspace.INSTALL_HINT}"
+        ) from None
+    client = connection.client
+    found = connection.call(
+        lambda: client.workspaces.get(client.workspace_name),
+        f"getting the MLflow tracking URI of {connection.label}",
+    )
+    if not found.mlflow_tracking_uri:
+        raise workspace.AzureMLError(f"{connection.label}: the workspace reports no MLflow tracking URI")
+    return str(found.mlflow_tracking_uri)

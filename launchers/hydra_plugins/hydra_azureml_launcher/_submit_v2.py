@@ -1,0 +1,134 @@
+"""backend=azureml with sdk=v2: submit command jobs through MLClient; wait as v1 does.
+
+Only the submit layer differs from v1: the jobs, snapshot, environment specs and the waiting
+loop (`_submit.wait_all`, fed with `JobHandle`s that answer like v1 runs) are shared. Every
+call that leaves the machine runs under the workspace deadline.
+"""
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from hydra.core.utils import JobReturn, JobStatus
+
+from . import _client_v2, _snapshot, _v2, workspace
+from ._environment import EnvSpec
+from ._errors import LauncherError
+from ._job import JobSpec
+from ._submit import _say, wait_all
+
+
+class JobHandle:
+    """A submitted v2 job seen through the v1 run methods `wait_all` polls.
+
+    Metrics come from MLflow: a v2 job's name is the id of its MLflow run in the workspace.
+    """
+
+    def __init__(self, connection: _client_v2.Connection, job: Any) -> None:
+        self.connection = connection
+        self.id = str(job.name)
+        self._tracking_uri: Optional[str] = None
+
+    def _job(self) -> Any:
+        client = self.connection.client
+        return self.connection.call(lambda: client.jobs.get(self.id), f"status of job {self.id}")
+
+    def get_status(self) -> str:
+        status = self._job().status
+        # A str Enum of the REST models: str() would give "JobStatus.COMPLETED", not "Completed".
+        return str(getattr(status, "value", status))
+
+    def get_metrics(self) -> dict[str, Any]:
+        from mlflow.tracking import MlflowClient
+
+        if self._tracking_uri is None:
+            self._tracking_uri = _client_v2.mlflow_tracking_uri(self.connection)
+        mlflow_client = MlflowClient(tracking_uri=self._tracking_uri)
+        run = self.connection.call(lambda: mlflow_client.get_run(self.id), f"metrics of job {self.id}")
+        return dict(run.data.metrics)
+
+    def get_details(self) -> dict[str, Any]:
+        # The v2 job entity carries no error text (its studio page and logs do, and wait_all
+        # names the page), so there is nothing to ask the service for.
+        return {}
+
+
+def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec) -> None:
+    """Create the pip/docker environment NAME:VERSION unless the workspace has it already.
+
+    The version is a hash of the definition, so an existing one is the same environment and
+    AzureML reuses its image; a registered environment is only checked for existence.
+    """
+    from azure.core.exceptions import ResourceNotFoundError
+
+    environments = connection.client.environments
+    label = f"environment {spec.name}:{spec.version or 'latest'} in {connection.label}"
+
+    def get() -> Any:
+        if spec.version is None:
+            return environments.get(spec.name, label="latest")
+        return environments.get(spec.name, version=spec.version)
+
+    try:
+        connection.call(get, f"looking up {label}")
+        return
+    except workspace.AzureMLError as err:
+        if spec.kind == "registered" or not isinstance(err.__cause__, ResourceNotFoundError):
+            raise
+    asset = _v2.environment_asset(spec)
+    connection.call(lambda: environments.create_or_update(asset), f"creating {label}")
+
+
+def submit_all(
+    specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, settings: Mapping[str, Any]
+) -> list[JobReturn]:
+    try:
+        connection = _client_v2.connect(dict(settings.get("workspace") or {}))
+        handles = _submit(connection, specs, snapshot)
+    except workspace.AzureMLError as err:
+        raise LauncherError(str(err)) from err
+    if not settings.get("wait"):
+        return [
+            spec.job_return(JobStatus.COMPLETED, {"run_id": handle.id, "url": url})
+            for spec, handle, url in handles
+        ]
+
+    def call(fn: Any, what: str) -> Any:
+        try:
+            return fn()  # each JobHandle method runs its own calls under the deadline
+        except workspace.AzureMLError as err:
+            raise LauncherError(str(err)) from err
+
+    return wait_all(
+        handles,
+        call,
+        poll_interval_s=float(settings.get("poll_interval_s") or 15.0),
+        timeout_s=settings.get("wait_timeout_s"),
+    )
+
+
+def _submit(
+    connection: _client_v2.Connection, specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot
+) -> list[tuple[JobSpec, JobHandle, str]]:
+    jobs = connection.client.jobs
+    handles = []
+    ensured: set[tuple[str, Optional[str]]] = set()
+    # The SDK uploads `code` during create_or_update: the copy only has to outlive it.
+    with tempfile.TemporaryDirectory(prefix="azureml-snapshot-") as folder:
+        snapshot_dir = _snapshot.materialise(snapshot, Path(folder) / "snapshot")
+        for spec in specs:
+            assert spec.environment is not None
+            key = (spec.environment.name, spec.environment.version)
+            if key not in ensured:
+                ensure_environment(connection, spec.environment)
+                ensured.add(key)
+            job = _v2.command_job(spec, snapshot_dir)
+            created = connection.call(
+                lambda j=job: jobs.create_or_update(j),
+                f"submitting job #{spec.idx} to experiment {spec.experiment_name!r} in {connection.label}",
+            )
+            url = str(created.studio_url)
+            _say(f"job #{spec.idx} submitted as {created.name} on {spec.compute_target}: {url}")
+            handles.append((spec, JobHandle(connection, created), url))
+    return handles

@@ -1,0 +1,143 @@
+"""sdk=v2: the azure-ai-ml command job of a JobSpec, built offline; and its dry run.
+
+The job carries what a v1 ScriptRunConfig carries: the materialised snapshot as `code`, the
+replayed command, the compute, the environment, experiment, display name, tags and variables.
+Its environment is referenced by name and version: pip and docker definitions become
+Environment assets named by the EnvSpec's content hash (created once, then reused), registered
+ones are used as they are. A registered data asset becomes a read-only mounted `Input`.
+"""
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from hydra.core.utils import JobReturn, JobStatus
+
+from . import _snapshot
+from ._client_v2 import import_sdk
+from ._environment import EnvSpec
+from ._errors import LauncherError
+from ._job import JobSpec
+
+# AzureML's curated base image for conda environments (Ubuntu 22.04, OpenMPI, conda).
+BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
+# Input names end up in ${{inputs.NAME}} and in the variable AZURE_ML_INPUT_NAME.
+_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def environment_asset(spec: EnvSpec) -> Optional[Any]:
+    """The Environment asset of a pip or docker spec (None for a registered one)."""
+    from azure.ai.ml.entities import Environment
+
+    if spec.kind == "registered":
+        return None
+    if spec.kind == "docker":
+        # An image without a conda file: its own Python and packages, like v1's user-managed ones.
+        return Environment(name=spec.name, version=spec.version, image=spec.definition["image"])
+    conda = {
+        "name": spec.name,
+        "channels": ["conda-forge"],
+        "dependencies": [
+            f"python={spec.definition['python_version']}",
+            "pip",
+            {"pip": list(spec.definition["requirements"])},
+        ],
+    }
+    return Environment(name=spec.name, version=spec.version, image=BASE_IMAGE, conda_file=conda)
+
+
+def environment_reference(spec: EnvSpec) -> str:
+    """How the job names its environment: azureml:NAME:VERSION, or azureml:NAME@latest."""
+    if spec.version is None:
+        return f"azureml:{spec.name}@latest"
+    return f"azureml:{spec.name}:{spec.version}"
+
+
+def data_input(settings: Mapping[str, Any]) -> Optional[tuple[str, Any]]:
+    """(input name, Input) for the job's registered data (`data` with source azureml), or None.
+
+    The input is named like the data asset, so the app finds it as AZURE_ML_INPUT_<name>.
+    """
+    from azure.ai.ml import Input
+
+    data = settings.get("data")
+    # Any other app's `data` (a path, a list, other keys) is not ours to mount.
+    if not isinstance(data, Mapping) or data.get("source") != "azureml":
+        return None
+    name = str(data.get("name") or "")
+    if not _INPUT_NAME.fullmatch(name):
+        raise LauncherError(
+            f"data.name={name!r}: sdk=v2 mounts the data asset as a job input named like it, "
+            "which takes letters, digits and '_' only (not starting with a digit); register "
+            "the data under such a name"
+        )
+    version = data.get("version")
+    path = f"azureml:{name}@latest" if version is None else f"azureml:{name}:{version}"
+    return name, Input(type="uri_folder", path=path, mode="ro_mount")
+
+
+def command_job(spec: JobSpec, code_dir: Path) -> Any:
+    """The real azure-ai-ml command job (a `Command`, what `command(...)` returns) of one job."""
+    ml = import_sdk()
+    assert spec.environment is not None
+    command = spec.command
+    inputs = {}
+    found = data_input(spec.settings)
+    if found is not None:
+        name, inputs[name] = found
+        # The reference makes AzureML mount the input; the variable says where, as v2 does.
+        command = f"AZURE_ML_INPUT_{name}=${{{{inputs.{name}}}}} {command}"
+    return ml.command(
+        code=str(code_dir),
+        command=command,
+        environment=environment_reference(spec.environment),
+        compute=spec.compute_target,
+        inputs=inputs,
+        # The environment's variables and the launcher's: v2 assets carry none themselves.
+        environment_variables={**spec.environment.env_vars, **spec.env_vars},
+        experiment_name=spec.experiment_name,
+        display_name=spec.display_name,
+        tags=dict(spec.tags),
+    )
+
+
+def job_dict(job: Any) -> dict[str, Any]:
+    """The job as its YAML says it (what `az ml job create --file` and load_job read)."""
+    return dict(job._to_job()._to_dict())
+
+
+def write_job(
+    spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path
+) -> tuple[Path, Any, Optional[Any]]:
+    """Under <job dir>/azureml/: job.yml, environment.yml (pip/docker), command.txt, files list."""
+    assert spec.environment is not None
+    out = spec.job_dir / "azureml"
+    out.mkdir(parents=True, exist_ok=True)
+    job = command_job(spec, snapshot_dir)
+    job._to_job().dump(out / "job.yml")
+    asset = environment_asset(spec.environment)
+    if asset is not None:
+        asset.dump(out / "environment.yml")
+    else:
+        (out / "environment.json").write_text(
+            json.dumps({"registered": True, **spec.environment.describe()}, indent=2), encoding="utf-8"
+        )
+    (out / "command.txt").write_text(spec.command + "\n", encoding="utf-8")
+    (out / "snapshot_files.tsv").write_text(
+        "".join(f"{size}\t{path}\n" for path, size in snapshot.files), encoding="utf-8"
+    )
+    return out, job, asset
+
+
+def write_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, sweep_dir: Path) -> list[JobReturn]:
+    snapshot_dir = _snapshot.materialise(snapshot, sweep_dir / "azureml_snapshot")
+    results = []
+    for spec in specs:
+        out, job, asset = write_job(spec, snapshot, snapshot_dir)
+        print(f"[azureml dry run, sdk v2] job #{spec.idx}: {spec.command}\n  written to {out}", flush=True)
+        # The SDK objects too, for callers of Hydra's API (and the tests).
+        value = {"dry_run_dir": str(out), "command_job": job, "environment": asset}
+        results.append(spec.job_return(JobStatus.COMPLETED, value))
+    return results

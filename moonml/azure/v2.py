@@ -1,0 +1,93 @@
+"""moonml's AzureML features through SDK v2 (azure-ai-ml), chosen by `azureml.sdk=v2`.
+
+The same setting makes the azureml launcher submit command jobs. Workspace ids, credentials
+and deadlines are the launcher's (`_client_v2` on top of its workspace module); inside a job
+nothing here is needed: AzureML sets the MLflow variables and AZURE_ML_INPUT_<name> itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from moonml.azure import user_errors
+from moonml.azure.dataset import RegisteredDataset, check_upload_folder
+from moonml.errors import MoonmlError
+
+SDKS = ("v1", "v2")
+
+
+def uses_v2(azureml_settings: Mapping[str, Any]) -> bool:
+    sdk = azureml_settings.get("sdk") or "v1"
+    if sdk not in SDKS:
+        raise MoonmlError(f"azureml.sdk={sdk!r}: choose one of {', '.join(SDKS)}")
+    return sdk == "v2"
+
+
+def connect(azureml_settings: Mapping[str, Any]) -> Any:
+    """The launcher's v2 Connection (MLClient, label, deadline) for `cfg.azureml`."""
+    from hydra_plugins.hydra_azureml_launcher import _client_v2
+
+    with user_errors():
+        return _client_v2.connect(azureml_settings)
+
+
+def tracking_uri(azureml_settings: Mapping[str, Any], connection: Any = None) -> str:
+    """The workspace's MLflow URI, asked through MLClient (call it in the process that logs)."""
+    from hydra_plugins.hydra_azureml_launcher import _client_v2
+
+    connection = connection or connect(azureml_settings)
+    with user_errors():
+        return _client_v2.mlflow_tracking_uri(connection)
+
+
+def register_data(azureml_settings: Mapping[str, Any], name: str, path: str) -> RegisteredDataset:
+    """Upload folder `path` and register it as a new version of the uri_folder data asset `name`.
+
+    The SDK uploads into a folder named by the content's hash, so versions never share files.
+    """
+    folder = check_upload_folder(path)
+    if not name:
+        raise MoonmlError("--name must not be empty")
+    connection = connect(azureml_settings)
+    from azure.ai.ml.constants import AssetTypes
+    from azure.ai.ml.entities import Data
+
+    # No version: the SDK takes the next one after the latest.
+    asset = Data(name=name, path=str(folder.absolute()), type=AssetTypes.URI_FOLDER)
+    with user_errors():
+        created = connection.call(
+            lambda: connection.client.data.create_or_update(asset),
+            f"uploading {folder} and registering data asset {name!r} in {connection.label}",
+        )
+    return RegisteredDataset(name=name, version=int(created.version), datastore_path=str(created.path))
+
+
+def download_model(
+    azureml_settings: Mapping[str, Any], name: str, version: str | int | None, output_dir: str
+) -> Path:
+    """Download MLflow model NAME:VERSION from the workspace's MLflow model registry."""
+    from moonml.azure.model import parse_version
+
+    number = parse_version(version)
+    label = f"{name}:{number if number is not None else 'latest'}"
+    connection = connect(azureml_settings)
+    uri = tracking_uri(azureml_settings, connection)
+    import mlflow
+
+    # models:/ URIs resolve through the process-wide registry URI (a command-line process).
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    target = Path(output_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    with user_errors():
+        path = connection.call(
+            lambda: mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{number if number is not None else 'latest'}",
+                dst_path=str(target),
+            ),
+            f"downloading model {label} from the MLflow registry of {connection.label}",
+            not_found=f"no model {label} is registered there (see the workspace's Models page)",
+        )
+    return Path(path)

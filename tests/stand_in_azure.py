@@ -1,0 +1,174 @@
+"""A stand-in for the AzureML services on https://127.0.0.1, for the real azure-ai-ml MLClient.
+
+AzureML's developer variable AZUREML_DEV_URL_MFE points the SDK's management endpoint here; the
+workspace it describes names this server as its MLflow host too, so azureml-mlflow's REST store
+talks to it as well. Only the token request, which would go to the login service, is doubled.
+It answers what the tests need: the workspace, job status, and an MLflow run's metrics.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
+WORKSPACE_PATH = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/moon-rg/providers/"
+    "Microsoft.MachineLearningServices/workspaces/moon-ws"
+)
+TOKEN = "stand-in-token"
+
+
+@dataclass
+class StandIn:
+    port: int = 0
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+    statuses: dict[str, list[str]] = field(default_factory=dict)  # job name -> statuses to report
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # MLflow run id -> metrics
+
+    @property
+    def mlflow_uri(self) -> str:
+        return f"azureml://127.0.0.1:{self.port}/mlflow/v1.0{WORKSPACE_PATH}"
+
+    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
+        url = urlparse(path)
+        if url.path == WORKSPACE_PATH:
+            workspace = {"mlFlowTrackingUri": self.mlflow_uri}
+            return 200, {
+                "id": WORKSPACE_PATH,
+                "name": "moon-ws",
+                "location": "westeurope",
+                "properties": workspace,
+            }
+        if url.path.startswith(WORKSPACE_PATH + "/jobs/"):
+            name = url.path.rsplit("/", 1)[1]
+            if name not in self.statuses:
+                return 404, {"error": {"code": "NotFound", "message": f"job {name} not found"}}
+            statuses = self.statuses[name]
+            status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+            return 200, job_body(name, status)
+        if url.path.endswith("/api/2.0/mlflow/runs/get"):
+            run_id = parse_qs(url.query)["run_id"][0]
+            if run_id not in self.metrics:
+                return 404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"run {run_id} not found"}
+            values = [
+                {"key": k, "value": v, "timestamp": 0, "step": 0} for k, v in self.metrics[run_id].items()
+            ]
+            info = {"run_id": run_id, "run_uuid": run_id, "experiment_id": "1", "status": "FINISHED"}
+            return 200, {"run": {"info": info, "data": {"metrics": values, "params": [], "tags": []}}}
+        return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {url.path}"}}
+
+
+def job_body(name: str, status: str) -> dict[str, Any]:
+    """A command job as the jobs REST API describes it (the fields the SDK's entity needs)."""
+    return {
+        "id": f"{WORKSPACE_PATH}/jobs/{name}",
+        "name": name,
+        "type": "Microsoft.MachineLearningServices/workspaces/jobs",
+        "properties": {
+            "jobType": "Command",
+            "status": status,
+            "command": "python -m app",
+            "environmentId": "azureml:env:1",
+            "computeId": f"{WORKSPACE_PATH}/computes/cpu-cluster",
+            "experimentName": "moonml",
+            "services": {
+                "Studio": {"jobServiceType": "Studio", "endpoint": f"https://ml.azure.com/runs/{name}"}
+            },
+        },
+    }
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "stand-in-cert.pem", folder / "stand-in-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def double_the_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service principal's token request would go to the login service: answer it here."""
+    from azure.core.credentials import AccessToken
+    from azure.identity import ClientSecretCredential
+
+    monkeypatch.setenv("AZURE_TENANT_ID", "00000000-0000-0000-0000-00000000000a")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "00000000-0000-0000-0000-00000000000b")
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "not-a-secret")
+    monkeypatch.setattr(
+        ClientSecretCredential, "get_token", lambda self, *scopes, **kw: AccessToken(TOKEN, 2**31)
+    )
+
+
+@contextmanager
+def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[StandIn]:
+    state = StandIn()
+    cert, key = self_signed_certificate(folder)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+            code, answer = state.answer(self.path)
+            body = json.dumps(answer).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("AZUREML_DEV_URL_MFE", f"https://127.0.0.1:{state.port}")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    double_the_login(monkeypatch)
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
