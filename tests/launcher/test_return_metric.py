@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher._metric import MetricMissing, job_result
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from hydra_plugins.hydra_azureml_launcher._metric import job_result
 
 from tests.launcher.conftest import run
 
@@ -22,7 +23,7 @@ def test_return_metric_is_a_float_and_the_last_of_a_series() -> None:
 @pytest.mark.parametrize("metrics", [None, {}, {"loss": 1.0}, {"score": "n/a"}, {"score": []}])
 def test_a_run_without_the_metric_is_a_failed_job_naming_it(metrics) -> None:
     status, error = job_result(metrics, "score", "run r1 (job #3)")
-    assert status == JobStatus.FAILED and isinstance(error, MetricMissing)
+    assert status == JobStatus.FAILED and isinstance(error, LauncherError)
     assert "run r1 (job #3) has no numeric metric 'score' (hydra.launcher.return_metric)" in str(error)
 
 
