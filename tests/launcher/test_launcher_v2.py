@@ -400,6 +400,60 @@ def test_submit_without_waiting_then_again_reuses_the_environment(
     }
 
 
+def test_a_stalled_submission_names_the_job_that_may_exist(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: Service,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The upload inside create_or_update never ends: its deadline grows with the snapshot, and
+    the message names the job (named before sending) and its studio page."""
+    from hydra_plugins.hydra_azureml_launcher import _workspace
+
+    release = threading.Event()
+    sent: list[tuple[str, int]] = []
+
+    def stall(self: Any, job: Any, **kwargs: Any) -> None:
+        code = Path(job.code)
+        sent.append((job.name, sum(p.stat().st_size for p in code.rglob("*") if p.is_file())))
+        release.wait(60)  # a transfer that does not progress
+
+    deadlines: dict[str, float] = {}
+    real = _workspace.call_with_deadline
+
+    def record(fn: Any, timeout_s: float, what: str) -> Any:
+        deadlines[what.split(" (")[0]] = timeout_s
+        return real(fn, timeout_s, what)
+
+    monkeypatch.setattr(JobOperations, "create_or_update", stall)
+    monkeypatch.setattr(_workspace, "call_with_deadline", record)
+    sweep = moonml_sweep(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        [
+            "hydra.launcher.sdk=v2",
+            *WORKSPACE,
+            "azureml.timeout_s=0.5",
+            "hydra.launcher.upload_mb_per_s=2",
+            "compute=cpu-cluster",
+        ],
+    )
+    try:
+        with pytest.raises(LauncherError) as caught, sweep:
+            pass
+    finally:
+        release.set()
+    [(name, size)] = sent
+    assert deadlines["submitting job #0"] == pytest.approx(0.5 + size / (1024 * 1024) / 2)
+    message = str(caught.value)
+    assert "\n" not in message and "no answer within" in message
+    url = f"https://ml.azure.com/runs/{name}?wsid=/subscriptions/{WORKSPACE[0].split('=')[1]}"
+    assert f"Job {name} of job #0 may exist anyway: look at {url}" in message
+    assert "/resourcegroups/moon-rg/workspaces/moon-ws before submitting again" in message
+
+
 def test_no_workspace_is_one_line(
     hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
