@@ -43,10 +43,10 @@ class JobHandle:
         return str(getattr(status, "value", status))
 
     def get_metrics(self) -> dict[str, Any]:
+        if self._tracking_uri is None:  # first: it says which package is missing, if any
+            self._tracking_uri = _client_v2.mlflow_tracking_uri(self.connection)
         from mlflow.tracking import MlflowClient
 
-        if self._tracking_uri is None:
-            self._tracking_uri = _client_v2.mlflow_tracking_uri(self.connection)
         mlflow_client = MlflowClient(tracking_uri=self._tracking_uri)
         run = self.connection.call(lambda: mlflow_client.get_run(self.id), f"metrics of job {self.id}")
         return dict(run.data.metrics)
