@@ -2,7 +2,7 @@
 
 The same setting makes the azureml launcher submit command jobs. Workspace ids, credentials
 and deadlines are the launcher's (`_client_v2` on top of its workspace module); inside a job
-nothing here is needed: AzureML sets the MLflow variables and AZURE_ML_INPUT_<name> itself.
+nothing here is needed: AzureML sets the MLflow variables, the job's command AZURE_ML_INPUT_<name>.
 """
 
 from __future__ import annotations

@@ -128,7 +128,10 @@ def _submit(
             # Named here, as the SDK would name it, so that a job the service created before a
             # deadline fired can still be found: submitting again would duplicate it.
             job.name = _v2.new_job_name()
-            url = _v2.job_url(connection.client, job.name)
+            # Under the deadline: with ARM_CLOUD_METADATA_URL set the SDK fetches the cloud's URLs.
+            url = connection.call(
+                lambda n=job.name: _v2.job_url(connection.client, n), f"studio URL of job {job.name}"
+            )
             with run_may_exist(f"Job {job.name} of job #{spec.idx}", url):
                 created = connection.call(
                     lambda j=job: jobs.create_or_update(j),
