@@ -28,6 +28,11 @@ SKIP = {
     "docker ": "no Docker engine here; hadolint checks the Dockerfile (tests/test_container.py)",
     "python -m moonml hydra/launcher=azureml compute=gpu-cluster": "needs an AzureML workspace",
     "python -m moonml -m hydra/launcher=azureml compute=cpu-cluster seed": "needs an AzureML workspace",
+    "python -m moonml hydra/launcher=azureml azureml.sdk=v2 compute=gpu": "needs an AzureML workspace",
+    "python -m moonml.data register --name moon_dataset azureml.sdk=v2": "needs an AzureML workspace",
+    "python -m moonml.model download moon_model:1 --output model tracking=azureml azureml.sdk=v2": (
+        "needs an AzureML workspace"
+    ),
 }
 SMALLER = {"--samples 1000000": "--samples 2000", "data.n_samples=100000": "data.n_samples=2000"}
 INSTALL = re.compile(r"^python3 -m venv .* && (?P<rest>python -m moonml)$")

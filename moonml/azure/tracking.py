@@ -52,14 +52,15 @@ def azureml_tracking_uri(azureml_settings: Mapping[str, Any]) -> str:
         return os.environ["MLFLOW_TRACKING_URI"]
     from moonml.azure import v2
 
-    if v2.uses_v2(azureml_settings):
-        return v2.tracking_uri(azureml_settings)
+    uses_v2 = v2.uses_v2(azureml_settings)
     try:
         import azureml.mlflow  # noqa: F401  # registers the azureml:// scheme with MLflow
     except ImportError as err:
         raise MoonmlError(
             f"tracking=azureml needs azureml-mlflow ({err}); install it with: {INSTALL_HINT}"
         ) from None
+    if uses_v2:
+        return v2.tracking_uri(azureml_settings)
     workspace = connect(azureml_settings)
     return sdk_call(
         workspace.get_mlflow_tracking_uri,

@@ -2,7 +2,7 @@
 
 The same setting makes the azureml launcher submit command jobs. Workspace ids, credentials
 and deadlines are the launcher's (`_client_v2` on top of its workspace module); inside a job
-nothing here is needed: AzureML sets the MLflow variables and AZURE_ML_INPUT_<name> itself.
+nothing here is needed: AzureML sets the MLflow variables, the job's command AZURE_ML_INPUT_<name>.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from moonml.azure import user_errors
+from moonml.azure import INSTALL_HINT, parse_version, user_errors
 from moonml.azure.dataset import RegisteredDataset, check_upload_folder
 from moonml.errors import MoonmlError
 
@@ -27,6 +27,12 @@ def uses_v2(azureml_settings: Mapping[str, Any]) -> bool:
 
 def connect(azureml_settings: Mapping[str, Any]) -> Any:
     """The launcher's v2 Connection (MLClient, label, deadline) for `cfg.azureml`."""
+    try:
+        import azure.ai.ml  # noqa: F401
+    except ImportError as err:
+        raise MoonmlError(
+            f"sdk=v2 needs azure-ai-ml ({err}); install the azure extra: {INSTALL_HINT}"
+        ) from None
     from hydra_plugins.hydra_azureml_launcher import _client_v2
 
     with user_errors():
@@ -68,9 +74,7 @@ def download_model(
     azureml_settings: Mapping[str, Any], name: str, version: str | int | None, output_dir: str
 ) -> Path:
     """Download MLflow model NAME:VERSION from the workspace's MLflow model registry."""
-    from moonml.azure.model import parse_version
-
-    number = parse_version(version)
+    number = parse_version(version, f"model version of {name}")
     label = f"{name}:{number if number is not None else 'latest'}"
     connection = connect(azureml_settings)
     uri = tracking_uri(azureml_settings, connection)

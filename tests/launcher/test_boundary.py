@@ -13,8 +13,10 @@ PLUGIN = REPO / "launchers" / "hydra_plugins" / "hydra_azureml_launcher"
 # What the plugin must not contain: the app it happens to ship, install hints of an app, tricks.
 FORBIDDEN = {
     "moonml": re.compile(r"moonml", re.IGNORECASE),
-    # (*.sqlite files are dropped as generic local databases, not as an MLflow store.)
-    "MLflow store details": re.compile(r"mlflow|mlruns|mlartifacts", re.IGNORECASE),
+    # (*.sqlite files are dropped as generic local databases, not as an MLflow store.) MLflow
+    # itself may be named: with sdk=v2 the workspace's MLflow service is Azure's only way to
+    # read a job's metrics (azure-ai-ml has no metrics API), as v1 has run.get_metrics().
+    "MLflow store details": re.compile(r"mlruns|mlartifacts|sqlite:|mlflow\.db", re.IGNORECASE),
     "an install hint": re.compile(r"pip install"),
     "private Hydra API": re.compile(r"hydra\._internal"),
     "stack inspection": re.compile(r"_getframe|inspect\.stack|f_locals"),

@@ -23,7 +23,8 @@ from azure.ai.ml.operations import EnvironmentOperations, JobOperations
 from azure.core.exceptions import ResourceNotFoundError
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher import _core, _submit, _v2
+from hydra_plugins.hydra_azureml_launcher import _core, _v2
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from tests.launcher.conftest import moonml_sweep, run
 from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, StandIn, stand_in_azure
@@ -145,23 +146,33 @@ def test_same_definition_same_environment_version(
 
 
 @pytest.mark.parametrize(
-    "version, path", [("2", "azureml:moon_dataset:2"), ("null", "azureml:moon_dataset@latest")]
+    "version, mode, path, v2_mode",
+    [
+        ("2", "mount", "azureml:moon_dataset:2", "ro_mount"),
+        ("null", "download", "azureml:moon_dataset@latest", "download"),
+    ],
 )
-def test_registered_data_is_a_mounted_input_the_command_names(
-    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, version: str, path: str
+def test_registered_data_is_an_input_the_command_names(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    version: str,
+    mode: str,
+    path: str,
+    v2_mode: str,
 ) -> None:
     with v2_dry_run(
         hydra_sweep_runner,
         moonml_copy,
         tmp_path / "sweep",
-        ["compute=cpu-cluster", "data=azureml", f"data.version={version}"],
+        ["compute=cpu-cluster", "data=azureml", f"data.version={version}", f"data.mode={mode}"],
     ) as returns:
         (ret,) = returns
         job = ret.return_value["command_job"]
         (name,) = job.inputs
         assert name == "moon_dataset"
         data = job._to_job()._to_dict()["inputs"]["moon_dataset"]
-        assert dict(data) == {"type": "uri_folder", "path": path, "mode": "ro_mount"}
+        assert dict(data) == {"type": "uri_folder", "path": path, "mode": v2_mode}
         # AzureML replaces ${{inputs.NAME}} by the mount point; moonml reads AZURE_ML_INPUT_NAME.
         prefix, rest = job.command.split(" ", 1)
         assert prefix == "AZURE_ML_INPUT_moon_dataset=${{inputs.moon_dataset}}"
@@ -170,19 +181,27 @@ def test_registered_data_is_a_mounted_input_the_command_names(
         assert _v2.job_dict(loaded) == _v2.job_dict(job)
 
 
-def test_data_name_that_cannot_be_an_input_is_refused(
+def test_the_input_is_named_by_the_app_not_by_the_data_asset(
     hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
 ) -> None:
-    with (
-        pytest.raises(Exception, match=r"data.name='moon-data': sdk=v2 mounts the data asset"),
-        v2_dry_run(
-            hydra_sweep_runner,
-            moonml_copy,
-            tmp_path / "sweep",
-            ["compute=cpu-cluster", "data=azureml", "data.name=moon-data"],
-        ),
-    ):
-        pass
+    """A data asset named moon-data (no variable name) arrives as input moon_dataset, where moonml looks."""
+    from moonml.azure.dataset import input_name, mounted_input
+
+    with v2_dry_run(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        ["compute=cpu-cluster", "data=azureml", "data.name=moon-data"],
+    ) as returns:
+        (ret,) = returns
+        job = ret.return_value["command_job"]
+        assert job._to_job()._to_dict()["inputs"] == {
+            "moon_dataset": {"type": "uri_folder", "path": "azureml:moon-data@latest", "mode": "ro_mount"}
+        }
+        assert job.command.startswith("AZURE_ML_INPUT_moon_dataset=${{inputs.moon_dataset}} python ")
+        data_cfg = ret.cfg.data
+        assert input_name(data_cfg) == "moon_dataset"
+        assert mounted_input(input_name(data_cfg), {"AZURE_ML_INPUT_moon_dataset": "/mnt/in"}) == "/mnt/in"
 
 
 def test_azureml_sdk_setting_selects_v2_and_a_bad_value_is_refused(
@@ -256,6 +275,7 @@ def service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Service
             under_deadline("submitting job #")
             state.clients.append(self)
             plan = state.plans[len(state.submitted)]
+            assert job.name, "the launcher names the job before sending it"
             code = Path(job.code)
             state.submitted.append(
                 {
@@ -264,9 +284,10 @@ def service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Service
                     "files": {p.relative_to(code).as_posix() for p in code.rglob("*") if p.is_file()},
                 }
             )
-            azure.statuses[plan["name"]] = list(plan["statuses"])
-            azure.metrics[plan["name"]] = plan.get("metrics", {})
-            return SimpleNamespace(name=plan["name"], studio_url=f"https://ml.azure.com/runs/{plan['name']}")
+            # The service keeps the name the job was sent with.
+            azure.statuses[job.name] = list(plan["statuses"])
+            azure.metrics[job.name] = plan.get("metrics", {})
+            return SimpleNamespace(name=job.name, studio_url=f"https://ml.azure.com/runs/{job.name}")
 
         monkeypatch.setattr(EnvironmentOperations, "get", environments_get)
         monkeypatch.setattr(EnvironmentOperations, "create_or_update", environments_create)
@@ -293,7 +314,7 @@ def launch(runner: Any, project: Path, tmp_path: Path, overrides: list[str], mon
     try:
         with sweep:
             pass
-    except _submit.AzureMLRunFailed:
+    except LauncherError:
         pass  # Hydra raises the first failed job's error after the launcher returned
     return returned
 
@@ -308,12 +329,11 @@ def test_submit_and_wait_return_metrics_and_failures(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     service.plans = [
-        {"name": "job_a", "statuses": ["Queued", "Running", "Completed"], "metrics": {"accuracy": 0.97}},
-        {"name": "job_b", "statuses": ["Starting", "Failed"]},
+        {"statuses": ["Queued", "Running", "Completed"], "metrics": {"cv_best_score": 0.97}},
+        {"statuses": ["Starting", "Failed"]},
         {
-            "name": "job_c",
             "statuses": ["Preparing", "Running", "Finalizing", "Completed"],
-            "metrics": {"f1": 0.9},
+            "metrics": {"cv_best_score": 0.9, "test_accuracy": 0.88},
         },
     ]
     returns = launch(
@@ -325,14 +345,16 @@ def test_submit_and_wait_return_metrics_and_failures(
         monkeypatch,
     )
     out = capsys.readouterr().out
-    assert "job #0 job_a: Queued" in out and "job #0 job_a: Completed" in out
-    assert "job #1 job_b: Failed" in out
+    job_a, job_b, job_c = (sub["job"].name for sub in service.submitted)
+    assert f"job #0 {job_a}: Queued" in out and f"job #0 {job_a}: Completed" in out
+    assert f"job #1 {job_b}: Failed" in out
     assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED]
-    assert returns[0].return_value == {"accuracy": 0.97}
-    assert returns[2].return_value == {"f1": 0.9}
+    # The app's objective (hydra.launcher.return_metric), as a float for sweepers.
+    assert returns[0].return_value == 0.97
+    assert returns[2].return_value == 0.9
     failure = str(returns[1]._return_value)
-    assert failure.startswith("run job_b (job #1) Failed: ")
-    assert failure.endswith("logs: https://ml.azure.com/runs/job_b")  # where the logs are
+    assert failure.startswith(f"run {job_b} (job #1) Failed: ")
+    assert failure.endswith(f"logs: https://ml.azure.com/runs/{job_b}")  # where the logs are
     # The real MLClient, for the configured workspace, with the credential choose_auth picked.
     client = service.clients[0]
     assert client._operation_scope.workspace_name == "moon-ws"
@@ -340,8 +362,8 @@ def test_submit_and_wait_return_metrics_and_failures(
     assert type(client._credential).__name__ == "ClientSecretCredential"
     # Status through the jobs API, metrics through azureml-mlflow's REST store (job name = run id).
     paths = [path for _, path, _ in service.azure.requests]
-    assert any(p.startswith(f"{WORKSPACE_PATH}/jobs/job_a?") for p in paths)
-    assert any("/api/2.0/mlflow/runs/get?" in p and "run_id=job_c" in p for p in paths)
+    assert any(p.startswith(f"{WORKSPACE_PATH}/jobs/{job_a}?") for p in paths)
+    assert any("/api/2.0/mlflow/runs/get?" in p and f"run_id={job_c}" in p for p in paths)
     assert {auth for _, _, auth in service.azure.requests} == {f"Bearer {TOKEN}"}
     # One environment, created once (its version is a content hash) for all three jobs.
     (created,) = service.created_environments
@@ -352,7 +374,8 @@ def test_submit_and_wait_return_metrics_and_failures(
         assert job.environment == f"azureml:moonml-pip:{created.version}"
         assert job.compute == "gpu-cluster" and f"seed={idx + 1}" in job.command.split()
         assert "moonml/train.py" in sub["files"] and ".env" not in sub["files"]
-    assert "job #0 submitted as job_a on gpu-cluster: https://ml.azure.com/runs/job_a" in out
+    assert f"job #0 submitted as {job_a} on gpu-cluster: https://ml.azure.com/runs/{job_a}" in out
+    assert len({job_a, job_b, job_c}) == 3
 
 
 def test_submit_without_waiting_then_again_reuses_the_environment(
@@ -362,18 +385,73 @@ def test_submit_without_waiting_then_again_reuses_the_environment(
     service: Service,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service.plans = [{"name": "job_a", "statuses": ["Queued"]}, {"name": "job_b", "statuses": ["Queued"]}]
+    service.plans = [{"statuses": ["Queued"]}, {"statuses": ["Queued"]}]
     (first,) = launch(hydra_sweep_runner, moonml_copy, tmp_path / "1", ["compute=cpu-cluster"], monkeypatch)
     (second,) = launch(hydra_sweep_runner, moonml_copy, tmp_path / "2", ["compute=cpu-cluster"], monkeypatch)
     assert first.status == second.status == JobStatus.COMPLETED
-    assert first.return_value == {"run_id": "job_a", "url": "https://ml.azure.com/runs/job_a"}
-    assert second.return_value == {"run_id": "job_b", "url": "https://ml.azure.com/runs/job_b"}
+    job_a, job_b = (sub["job"].name for sub in service.submitted)
+    assert first.return_value == {"run_id": job_a, "url": f"https://ml.azure.com/runs/{job_a}"}
+    assert second.return_value == {"run_id": job_b, "url": f"https://ml.azure.com/runs/{job_b}"}
     assert not [p for _, p, _ in service.azure.requests if "/jobs/" in p]  # wait=false: no polling
     # The unchanged definition keeps its name and version: created once, then found.
     assert len(service.created_environments) == 1
     assert {s["job"].environment for s in service.submitted} == {
         f"azureml:moonml-pip:{service.created_environments[0].version}"
     }
+
+
+def test_a_stalled_submission_names_the_job_that_may_exist(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: Service,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The upload inside create_or_update never ends: its deadline grows with the snapshot, and
+    the message names the job (named before sending) and its studio page."""
+    from hydra_plugins.hydra_azureml_launcher import _workspace
+
+    release = threading.Event()
+    sent: list[tuple[str, int]] = []
+
+    def stall(self: Any, job: Any, **kwargs: Any) -> None:
+        code = Path(job.code)
+        sent.append((job.name, sum(p.stat().st_size for p in code.rglob("*") if p.is_file())))
+        release.wait(60)  # a transfer that does not progress
+
+    deadlines: dict[str, float] = {}
+    real = _workspace.call_with_deadline
+
+    def record(fn: Any, timeout_s: float, what: str) -> Any:
+        deadlines[what.split(" (")[0]] = timeout_s
+        return real(fn, timeout_s, what)
+
+    monkeypatch.setattr(JobOperations, "create_or_update", stall)
+    monkeypatch.setattr(_workspace, "call_with_deadline", record)
+    sweep = moonml_sweep(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        [
+            "hydra.launcher.sdk=v2",
+            *WORKSPACE,
+            "azureml.timeout_s=0.5",
+            "hydra.launcher.upload_mb_per_s=2",
+            "compute=cpu-cluster",
+        ],
+    )
+    try:
+        with pytest.raises(LauncherError) as caught, sweep:
+            pass
+    finally:
+        release.set()
+    [(name, size)] = sent
+    assert deadlines["submitting job #0"] == pytest.approx(0.5 + size / (1024 * 1024) / 2)
+    message = str(caught.value)
+    assert "\n" not in message and "no answer within" in message
+    url = f"https://ml.azure.com/runs/{name}?wsid=/subscriptions/{WORKSPACE[0].split('=')[1]}"
+    assert f"Job {name} of job #0 may exist anyway: look at {url}" in message
+    assert "/resourcegroups/moon-rg/workspaces/moon-ws before submitting again" in message
 
 
 def test_no_workspace_is_one_line(

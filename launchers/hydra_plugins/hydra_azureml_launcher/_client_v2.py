@@ -1,6 +1,6 @@
 """AzureML SDK v2 (azure-ai-ml): an MLClient for the workspace, with the same rules as v1.
 
-The workspace ids, the choice of credentials and the deadlines come from `workspace` (shared
+The workspace ids, the choice of credentials and the deadlines come from `_workspace` (shared
 with v1); only the client differs. azure-ai-ml is imported here and nowhere else at module
 level, and this module is imported only when `sdk=v2` is asked for.
 """
@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from . import workspace
+from . import _workspace
+from ._errors import LauncherError
 
 # Environment variables the AzureML runtime sets inside a job (v1 and v2 alike).
 T = TypeVar("T")
@@ -21,12 +22,12 @@ JOB_WORKSPACE_VARS = ("AZUREML_ARM_SUBSCRIPTION", "AZUREML_ARM_RESOURCEGROUP", "
 
 
 def import_sdk() -> Any:
-    """azure.ai.ml, or a message naming the install command."""
+    """azure.ai.ml, or a message naming the missing package."""
     try:
         import azure.ai.ml as ml
     except ImportError as err:
-        raise workspace.AzureMLError(
-            f"sdk=v2 needs azure-ai-ml ({err}); install the azure extra: {workspace.INSTALL_HINT}"
+        raise LauncherError(
+            f"sdk=v2 needs the AzureML SDK v2, the azure-ai-ml package, not importable here ({err})"
         ) from None
     # Every schema class the SDK marks experimental logs a warning when a job is (de)serialised.
     logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
@@ -34,7 +35,7 @@ def import_sdk() -> Any:
 
 
 def credential(choice: str, env: Mapping[str, str]) -> Any:
-    """The azure-identity credential of a `workspace.choose_auth` choice (no network)."""
+    """The azure-identity credential of a `_workspace.choose_auth` choice (no network)."""
     from azure.identity import (
         AzureCliCredential,
         ClientSecretCredential,
@@ -59,10 +60,10 @@ def credential(choice: str, env: Mapping[str, str]) -> Any:
 
 def workspace_ids(settings: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str, str, str]:
     """(subscription, resource group, workspace, origin): inside a job its own, else the settings'."""
-    if workspace.running_in_azureml_job(env) and all(env.get(v) for v in JOB_WORKSPACE_VARS):
+    if _workspace.running_in_azureml_job(env) and all(env.get(v) for v in JOB_WORKSPACE_VARS):
         sub, group, name = (env[v] for v in JOB_WORKSPACE_VARS)
         return sub, group, name, "this AzureML job"
-    return workspace.resolve_workspace_ids(settings)
+    return _workspace.resolve_workspace_ids(settings)
 
 
 @dataclass
@@ -73,17 +74,24 @@ class Connection:
     label: str  # "AzureML workspace 'ws' (resource group ..., from ...) with ... credentials"
     timeout_s: float
 
-    def call(self, fn: Callable[[], T], what: str, not_found: str = workspace.WORKSPACE_NOT_FOUND) -> T:
-        """fn() under the deadline; an SDK failure becomes one AzureMLError line."""
-        return workspace.explained_call(fn, self.timeout_s, what, not_found)
+    def call(
+        self,
+        fn: Callable[[], T],
+        what: str,
+        not_found: str = _workspace.WORKSPACE_NOT_FOUND,
+        timeout_s: float | None = None,
+    ) -> T:
+        """fn() under the deadline (timeout_s: another one); an SDK failure becomes one line."""
+        deadline = self.timeout_s if timeout_s is None else timeout_s
+        return _workspace.explained_call(fn, deadline, what, not_found)
 
 
 def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Connection:
     """An MLClient for the workspace `settings` describe. Building it sends nothing."""
     env = dict(os.environ if env is None else env)
-    timeout = workspace.deadline_of(settings)
+    timeout = _workspace.deadline_of(settings)
     subscription, group, name, origin = workspace_ids(settings, env)
-    choice = workspace.choose_auth(str(settings.get("auth") or "auto"), env, workspace.has_terminal())
+    choice = _workspace.choose_auth(str(settings.get("auth") or "auto"), env, _workspace.has_terminal())
     ml = import_sdk()
     label = (
         f"AzureML workspace {name!r} (resource group {group!r}, subscription {subscription}, from "
@@ -92,7 +100,7 @@ def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -
     try:
         chosen = credential(choice, env)
     except ValueError as err:  # azure-identity checks the ids' form, e.g. of AZURE_TENANT_ID
-        raise workspace.AzureMLError(f"{choice.replace('_', ' ')} credentials: {err}") from None
+        raise LauncherError(f"{choice.replace('_', ' ')} credentials: {err}") from None
     # No telemetry (the SDK sends it from notebooks): a network call outside any deadline.
     client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False)
     return Connection(client, label, timeout)
@@ -109,9 +117,8 @@ def mlflow_tracking_uri(connection: Connection) -> str:
         import azureml.mlflow  # noqa: F401  # registers the azureml:// scheme with MLflow
         import mlflow  # noqa: F401  # imported by the call below: seconds the deadline must not count
     except ImportError as err:
-        raise workspace.AzureMLError(
-            f"MLflow in an AzureML workspace needs azureml-mlflow ({err}); install it with: "
-            f"{workspace.INSTALL_HINT}"
+        raise LauncherError(
+            f"MLflow in an AzureML workspace needs the azureml-mlflow package, not importable here ({err})"
         ) from None
     client = connection.client
     found = connection.call(
@@ -119,5 +126,5 @@ def mlflow_tracking_uri(connection: Connection) -> str:
         f"getting the MLflow tracking URI of {connection.label}",
     )
     if not found.mlflow_tracking_uri:
-        raise workspace.AzureMLError(f"{connection.label}: the workspace reports no MLflow tracking URI")
+        raise LauncherError(f"{connection.label}: the workspace reports no MLflow tracking URI")
     return str(found.mlflow_tracking_uri)

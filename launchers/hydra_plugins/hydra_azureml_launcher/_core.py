@@ -42,10 +42,10 @@ def launch(
     if sdk not in SDKS:
         raise LauncherError(f"hydra.launcher.sdk={sdk!r}: choose one of {', '.join(SDKS)}")
     if dry_run:
-        # The dry run writes the run configuration as the SDK itself derives it.
-        require_sdk("hydra.launcher.dry_run=true")
+        # The dry run writes the run configuration (v2: the job) as the SDK itself derives it.
+        require_sdk("hydra.launcher.dry_run=true", sdk)
     elif backend == "azureml":
-        require_sdk("Submitting to AzureML")
+        require_sdk("Submitting to AzureML", sdk)
 
     sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
     source_dir = Path(str(settings.get("source_dir") or os.getcwd())).absolute()

@@ -6,8 +6,7 @@ replaces `Experiment` (and the workspace) here, at the SDK boundary.
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from azureml.core import Experiment
 from hydra.core.utils import JobReturn, JobStatus
 
 from . import _environment, _snapshot, _v1, _workspace
-from ._errors import DeadlineExceeded, LauncherError
+from ._errors import run_may_exist
 from ._job import JobSpec
 from ._wait import say, wait_all
 
@@ -64,7 +63,7 @@ def submit_all(
             # a deadline fired can still be named: re-submitting would duplicate it.
             run_id = _v1.new_run_id(spec.experiment_name)
             url = _v1.run_url(ws, run_id)
-            with _run_may_exist(spec, run_id, url):
+            with run_may_exist(f"Run {run_id} of job #{spec.idx}", url):
                 run = call(
                     lambda e=experiment, s=src, t=spec.tags, i=run_id: e.submit(s, tags=t, run_id=i),
                     f"submitting job #{spec.idx} ({snapshot.total_bytes / _snapshot.MB:.1f} MB "
@@ -89,18 +88,6 @@ def submit_all(
         poll_interval_s=float(settings["poll_interval_s"]),
         timeout_s=settings.get("wait_timeout_s"),
     )
-
-
-@contextmanager
-def _run_may_exist(spec: JobSpec, run_id: str, url: str) -> Iterator[None]:
-    """A deadline that fires once the request may have reached the service names the run."""
-    try:
-        yield
-    except DeadlineExceeded as err:
-        raise LauncherError(
-            f"{err}. Run {run_id} of job #{spec.idx} may exist anyway: look at {url} before "
-            "submitting again (a new submission would duplicate it)"
-        ) from err
 
 
 def _job_environment(spec: JobSpec, ws: Any, call: Callable[..., Any]) -> Any:

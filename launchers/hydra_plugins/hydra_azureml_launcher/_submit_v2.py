@@ -1,8 +1,11 @@
 """backend=azureml with sdk=v2: submit command jobs through MLClient; wait as v1 does.
 
 Only the submit layer differs from v1: the jobs, snapshot, environment specs and the waiting
-loop (`_submit.wait_all`, fed with `JobHandle`s that answer like v1 runs) are shared. Every
+loop (`_wait.wait_all`, fed with `JobHandle`s that answer like v1 runs) are shared. Every
 call that leaves the machine runs under the workspace deadline.
+
+Metrics: azure-ai-ml has no metrics API; what a v2 job logs lives in the workspace's MLflow
+service, so the handle reads it with an MLflow client (the job's name is its MLflow run id).
 """
 
 import tempfile
@@ -12,11 +15,11 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _client_v2, _snapshot, _v2, workspace
+from . import _client_v2, _snapshot, _v2, _workspace
 from ._environment import EnvSpec
-from ._errors import LauncherError
+from ._errors import LauncherError, run_may_exist
 from ._job import JobSpec
-from ._submit import _say, wait_all
+from ._wait import say, wait_all
 
 
 class JobHandle:
@@ -40,10 +43,10 @@ class JobHandle:
         return str(getattr(status, "value", status))
 
     def get_metrics(self) -> dict[str, Any]:
+        if self._tracking_uri is None:  # first: it says which package is missing, if any
+            self._tracking_uri = _client_v2.mlflow_tracking_uri(self.connection)
         from mlflow.tracking import MlflowClient
 
-        if self._tracking_uri is None:
-            self._tracking_uri = _client_v2.mlflow_tracking_uri(self.connection)
         mlflow_client = MlflowClient(tracking_uri=self._tracking_uri)
         run = self.connection.call(lambda: mlflow_client.get_run(self.id), f"metrics of job {self.id}")
         return dict(run.data.metrics)
@@ -73,7 +76,7 @@ def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec) -> None
     try:
         connection.call(get, f"looking up {label}")
         return
-    except workspace.AzureMLError as err:
+    except LauncherError as err:
         if spec.kind == "registered" or not isinstance(err.__cause__, ResourceNotFoundError):
             raise
     asset = _v2.environment_asset(spec)
@@ -83,33 +86,31 @@ def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec) -> None
 def submit_all(
     specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, settings: Mapping[str, Any]
 ) -> list[JobReturn]:
-    try:
-        connection = _client_v2.connect(dict(settings.get("workspace") or {}))
-        handles = _submit(connection, specs, snapshot)
-    except workspace.AzureMLError as err:
-        raise LauncherError(str(err)) from err
+    connection = _client_v2.connect(dict(settings.get("workspace") or {}))
+    # create_or_update uploads the snapshot: its deadline grows with the snapshot's size.
+    upload_timeout = _workspace.upload_deadline(
+        connection.timeout_s, snapshot.total_bytes, float(settings["upload_mb_per_s"])
+    )
+    handles = _submit(connection, specs, snapshot, upload_timeout)
     if not settings.get("wait"):
         return [
             spec.job_return(JobStatus.COMPLETED, {"run_id": handle.id, "url": url})
             for spec, handle, url in handles
         ]
-
-    def call(fn: Any, what: str) -> Any:
-        try:
-            return fn()  # each JobHandle method runs its own calls under the deadline
-        except workspace.AzureMLError as err:
-            raise LauncherError(str(err)) from err
-
     return wait_all(
         handles,
-        call,
-        poll_interval_s=float(settings.get("poll_interval_s") or 15.0),
+        # Each JobHandle method makes its own calls under the deadline, worded as one line.
+        lambda fn, what: fn(),
+        poll_interval_s=float(settings["poll_interval_s"]),
         timeout_s=settings.get("wait_timeout_s"),
     )
 
 
 def _submit(
-    connection: _client_v2.Connection, specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot
+    connection: _client_v2.Connection,
+    specs: Sequence[JobSpec],
+    snapshot: _snapshot.Snapshot,
+    upload_timeout: float,
 ) -> list[tuple[JobSpec, JobHandle, str]]:
     jobs = connection.client.jobs
     handles = []
@@ -124,11 +125,26 @@ def _submit(
                 ensure_environment(connection, spec.environment)
                 ensured.add(key)
             job = _v2.command_job(spec, snapshot_dir)
-            created = connection.call(
-                lambda j=job: jobs.create_or_update(j),
-                f"submitting job #{spec.idx} to experiment {spec.experiment_name!r} in {connection.label}",
+            # Named here, as the SDK would name it, so that a job the service created before a
+            # deadline fired can still be found: submitting again would duplicate it.
+            job.name = _v2.new_job_name()
+            # Under the deadline: with ARM_CLOUD_METADATA_URL set the SDK fetches the cloud's URLs.
+            url = connection.call(
+                lambda n=job.name: _v2.job_url(connection.client, n), f"studio URL of job {job.name}"
             )
-            url = str(created.studio_url)
-            _say(f"job #{spec.idx} submitted as {created.name} on {spec.compute_target}: {url}")
+            with run_may_exist(f"Job {job.name} of job #{spec.idx}", url):
+                created = connection.call(
+                    lambda j=job: jobs.create_or_update(j),
+                    f"submitting job #{spec.idx} ({snapshot.total_bytes / _snapshot.MB:.1f} MB "
+                    f"snapshot) to experiment {spec.experiment_name!r} in {connection.label}",
+                    not_found=(
+                        f"compute target {spec.compute_target!r} or a data input was not found in "
+                        "the workspace; check compute.target (Compute > Compute clusters) and "
+                        "hydra.launcher.inputs"
+                    ),
+                    timeout_s=upload_timeout,
+                )
+            url = str(created.studio_url or url)
+            say(f"job #{spec.idx} submitted as {created.name} on {spec.compute_target}: {url}")
             handles.append((spec, JobHandle(connection, created), url))
     return handles

@@ -4,12 +4,12 @@ The job carries what a v1 ScriptRunConfig carries: the materialised snapshot as 
 replayed command, the compute, the environment, experiment, display name, tags and variables.
 Its environment is referenced by name and version: pip and docker definitions become
 Environment assets named by the EnvSpec's content hash (created once, then reused), registered
-ones are used as they are. A registered data asset becomes a read-only mounted `Input`.
+ones are used as they are. Each of the job's inputs (`hydra.launcher.inputs`) becomes a
+uri_folder `Input` of the registered data asset, mounted read-only or downloaded.
 """
 
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -18,13 +18,13 @@ from hydra.core.utils import JobReturn, JobStatus
 from . import _snapshot
 from ._client_v2 import import_sdk
 from ._environment import EnvSpec
-from ._errors import LauncherError
+from ._inputs import InputSpec
 from ._job import JobSpec
 
 # AzureML's curated base image for conda environments (Ubuntu 22.04, OpenMPI, conda).
 BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"
-# Input names end up in ${{inputs.NAME}} and in the variable AZURE_ML_INPUT_NAME.
-_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# hydra.launcher.inputs' modes as v2 input modes.
+INPUT_MODES = {"mount": "ro_mount", "download": "download"}
 
 
 def environment_asset(spec: EnvSpec) -> Optional[Any]:
@@ -55,46 +55,46 @@ def environment_reference(spec: EnvSpec) -> str:
     return f"azureml:{spec.name}:{spec.version}"
 
 
-def data_input(settings: Mapping[str, Any]) -> Optional[tuple[str, Any]]:
-    """(input name, Input) for the job's registered data (`data` with source azureml), or None.
-
-    The input is named like the data asset, so the app finds it as AZURE_ML_INPUT_<name>.
-    """
+def data_input(spec: InputSpec) -> Any:
+    """The job Input of a registered data asset: azureml:NAME:VERSION, or azureml:NAME@latest."""
     from azure.ai.ml import Input
 
-    data = settings.get("data")
-    # Any other app's `data` (a path, a list, other keys) is not ours to mount.
-    if not isinstance(data, Mapping) or data.get("source") != "azureml":
-        return None
-    name = str(data.get("name") or "")
-    if not _INPUT_NAME.fullmatch(name):
-        raise LauncherError(
-            f"data.name={name!r}: sdk=v2 mounts the data asset as a job input named like it, "
-            "which takes letters, digits and '_' only (not starting with a digit); register "
-            "the data under such a name"
-        )
-    version = data.get("version")
-    path = f"azureml:{name}@latest" if version is None else f"azureml:{name}:{version}"
-    return name, Input(type="uri_folder", path=path, mode="ro_mount")
+    path = (
+        f"azureml:{spec.dataset}@latest" if spec.version is None else f"azureml:{spec.dataset}:{spec.version}"
+    )
+    return Input(type="uri_folder", path=path, mode=INPUT_MODES[spec.mode])
+
+
+def new_job_name() -> str:
+    """A job name as the SDK makes one when the job has none (adjective_noun_suffix)."""
+    from azure.ai.ml.entities._job.job_name_generator import generate_job_name
+
+    return generate_job_name()
+
+
+def job_url(client: Any, name: str) -> str:
+    """The studio URL of job `name` of the MLClient's workspace, as the SDK builds it from the id."""
+    from azure.ai.ml.entities._job._studio_url_from_job_id import studio_url_from_job_id
+
+    job_id = (
+        f"/subscriptions/{client.subscription_id}/resourceGroups/{client.resource_group_name}"
+        f"/providers/Microsoft.MachineLearningServices/workspaces/{client.workspace_name}/jobs/{name}"
+    )
+    return str(studio_url_from_job_id(job_id))
 
 
 def command_job(spec: JobSpec, code_dir: Path) -> Any:
     """The real azure-ai-ml command job (a `Command`, what `command(...)` returns) of one job."""
     ml = import_sdk()
     assert spec.environment is not None
-    command = spec.command
-    inputs = {}
-    found = data_input(spec.settings)
-    if found is not None:
-        name, inputs[name] = found
-        # The reference makes AzureML mount the input; the variable says where, as v2 does.
-        command = f"AZURE_ML_INPUT_{name}=${{{{inputs.{name}}}}} {command}"
+    # The reference makes AzureML mount (or download) each input; the variable says where.
+    prefix = "".join(f"AZURE_ML_INPUT_{item.name}=${{{{inputs.{item.name}}}}} " for item in spec.inputs)
     return ml.command(
         code=str(code_dir),
-        command=command,
+        command=prefix + spec.command,
         environment=environment_reference(spec.environment),
         compute=spec.compute_target,
-        inputs=inputs,
+        inputs={item.name: data_input(item) for item in spec.inputs},
         # The environment's variables and the launcher's: v2 assets carry none themselves.
         environment_variables={**spec.environment.env_vars, **spec.env_vars},
         experiment_name=spec.experiment_name,

@@ -41,8 +41,6 @@ class AzureMLLauncherConf:
     workspace: Any = "${oc.select:azureml,null}"
     # Experiment the runs are filed under; None: the app's name.
     experiment_name: Optional[str] = "${oc.select:tracking.experiment_name,null}"
-    # sdk=v2: registered data mounted as a job input when `source` is azureml ({name, version}).
-    data: Any = "${oc.select:data,null}"
 
     # Project root shipped as the run's source_directory (filtered, see _snapshot.py); None: the
     # working directory Hydra was started from (hydra.runtime.cwd, which is not yet set when
