@@ -5,6 +5,7 @@ Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside `train`, 
 `--help` and `--cfg job` stay fast.
 """
 
+import atexit
 import logging
 import os
 import signal
@@ -86,7 +87,9 @@ def _exit_now() -> None:
     reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
     if reusable is not None and reusable._executor is not None:
         reusable._executor.shutdown(wait=True, kill_workers=True)
-    logging.shutdown()
+    # The exit handlers still run: joblib's removes its memory-mapping folders (else loky's
+    # resource tracker warns of leaked folders), logging flushes its files.
+    atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -17,7 +17,7 @@ def test_train_returns_the_test_metrics_and_writes_the_outputs(tmp_path: Path) -
     cfg = compose_config([*data_args(), *SMALL_GRID, "model.n_jobs=1", "tracking=none"])
     metrics = train(cfg, output_dir=str(tmp_path / "run"), overrides=["seed=42"])
 
-    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc"}
+    assert set(metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "cv_best_score"}
     assert 0.9 <= metrics["accuracy"] <= 1.0
     run = tmp_path / "run"
     written = json.loads((run / "metrics.json").read_text())

@@ -78,6 +78,9 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
             _experiment_id(client, experiment_name), run_name=run_name
         )
     _run.update(client=client, id=run.info.run_id)
+    # log_model files the logged model under the active experiment (else Default): make it the
+    # run's own, which inside an AzureML job is the one the job was filed under.
+    mlflow.set_experiment(experiment_id=run.info.experiment_id)
     # Import what log_model needs now, while the parent searches the grid.
     import mlflow.sklearn
     import skops.io  # noqa: F401

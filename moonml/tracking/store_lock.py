@@ -31,6 +31,8 @@ def store_lock(uri: str) -> Iterator[None]:
         yield
         return
     try:
+        # MLflow creates a missing folder for the store: the lock must not skip that first open.
+        path.parent.mkdir(parents=True, exist_ok=True)
         lock_file = open(path.with_name(path.name + ".lock"), "a+b")  # noqa: SIM115 - closed below
     except OSError:
         # A folder we cannot write to holds no store we could migrate: its own error says why.

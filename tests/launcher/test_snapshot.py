@@ -13,7 +13,7 @@ import pytest
 from hydra_plugins.hydra_azureml_launcher import _snapshot
 from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
-from tests.launcher.conftest import run
+from tests.launcher.conftest import REPO, run
 
 ENTRY = ["python", "-m", "pkg"]
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
@@ -30,8 +30,6 @@ NEVER = [
     "home/id_rsa",
     "home/id_rsa.pub",
     "mlflow.db",
-    "mlruns/0/meta.yaml",
-    "mlartifacts/1/a.txt",
     "outputs/model.joblib",
     "multirun/2026-01-01/0/x.txt",
     ".git/HEAD",
@@ -39,6 +37,8 @@ NEVER = [
     "myvenv/pyvenv.cfg",
     "myvenv/lib/site.py",
 ]
+# An app's own tracking folders (MLflow's mlruns/) are its ignore file's to leave out: the plugin
+# knows no app (moonml's .amlignore lists them; see test_app_ignore_file_leaves_out_its_state).
 SHIPPED = ["pkg/__init__.py", "pkg/mod.py", "conf/config.yaml", "requirements.txt", "data/small.csv"]
 
 
@@ -54,6 +54,13 @@ def test_secrets_state_and_outputs_never_ship(tmp_path: Path) -> None:
     snapshot = _snapshot.build(tmp_path, ENTRY)
     assert sorted(snapshot.paths) == sorted(SHIPPED)
     assert snapshot.total_bytes == 10 * len(SHIPPED)
+
+
+def test_app_ignore_file_leaves_out_its_state(tmp_path: Path) -> None:
+    make(tmp_path, [*SHIPPED, "mlruns/0/meta.yaml", "mlartifacts/1/a.txt"])
+    (tmp_path / ".amlignore").write_text((REPO / ".amlignore").read_text())
+    snapshot = _snapshot.build(tmp_path, ENTRY)
+    assert sorted(snapshot.paths) == sorted([*SHIPPED, ".amlignore"])
 
 
 def test_amlignore_is_honoured_and_cannot_bring_secrets_back(tmp_path: Path) -> None:
