@@ -116,7 +116,9 @@ def test_example_outputs_stay_out_of_git_and_the_snapshot(fresh_clone: Path) -> 
     from hydra_plugins.hydra_azureml_launcher import _snapshot
 
     folders = {
-        re.search(r"--output (\S+)", line)[1] for line in readme_commands() if "--output " in line and as_run(line)
+        re.search(r"--output (\S+)", line)[1]
+        for line in readme_commands()
+        if "--output " in line and as_run(line)
     }
     ignored = (fresh_clone / ".gitignore").read_text().splitlines()
     for folder in folders - {"data"}:
