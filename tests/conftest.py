@@ -100,3 +100,29 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+# Where MLflow keeps its process-wide URIs (checked against mlflow 3.15). A CLI sets them, as its
+# process ends with it; in-process tests must not hand them (or the variables that carry them to
+# subprocesses) to the tests that follow.
+MLFLOW_URI_GLOBALS = (
+    ("mlflow.tracking._tracking_service.utils", "_tracking_uri"),
+    ("mlflow.tracking._model_registry.utils", "_registry_uri"),
+)
+MLFLOW_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@pytest.fixture(autouse=True)
+def mlflow_uris_stay_in_their_test() -> Iterator[None]:
+    saved_env = {name: os.environ.get(name) for name in MLFLOW_URI_VARS}
+    saved = {spec: getattr(sys.modules.get(spec[0]), spec[1], None) for spec in MLFLOW_URI_GLOBALS}
+    yield
+    for name, value in saved_env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    for (module_name, attribute), value in saved.items():
+        module = sys.modules.get(module_name)
+        if module is not None:
+            setattr(module, attribute, value)

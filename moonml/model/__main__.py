@@ -54,6 +54,8 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
     import mlflow
     from mlflow.exceptions import MlflowException
 
+    # models:/ URIs resolve through the process-wide URI (download_artifacts' registry_uri
+    # argument does not reach the registry lookup in mlflow 3.15): this command's process.
     mlflow.set_tracking_uri(store)
     try:
         return str(

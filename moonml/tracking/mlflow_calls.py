@@ -200,21 +200,12 @@ def register_logged_model(name: str, champion_alias: str | None) -> str:
     The run's last step, made only once everything else is logged: a registered model always
     comes from a complete run. The champion alias then moves to it if it beats the holder.
     """
-    from mlflow.exceptions import MlflowException
-
-    from moonml.tracking.registry import promote_if_better
+    from moonml.tracking.registry import new_version, promote_if_better
 
     client, model = _run["client"], _run["model"]
     if model is None:
         raise RuntimeError("no model was logged in this run")
-    try:
-        client.create_registered_model(name)
-    except MlflowException as err:
-        if err.error_code != "RESOURCE_ALREADY_EXISTS":
-            raise
-    version = client.create_model_version(
-        name, source=model.model_uri, run_id=_run["id"], model_id=model.model_id
-    )
+    version = new_version(client, name, model.model_uri, _run["id"], model.model_id)
     promote_if_better(client, name, version.version, champion_alias)
     return version.version
 

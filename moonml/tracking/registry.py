@@ -48,24 +48,27 @@ def best_run(runs: list[Run]) -> Run | None:
 
 def register_run_model(client: MlflowClient, name: str, run_id: str) -> ModelVersion:
     """A new version of `name` from the model the run logged as `model`."""
-    import mlflow
-
-    mlflow.set_tracking_uri(client.tracking_uri)
-    version = mlflow.register_model(_model_uri(client, run_id), name)
-    return client.get_model_version(name, version.version)
-
-
-def _model_uri(client: MlflowClient, run_id: str) -> str:
-    """The run's logged model `model` (MLflow 3 keeps it apart from the run's artifacts)."""
     run = client.get_run(run_id)
+    models = client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run_id}' AND name = 'model'",
+    )
+    if not models:
+        raise MlflowException(f"run {run_id} logged no model named 'model'")
+    return new_version(client, name, models[0].model_uri, run_id, models[0].model_id)
+
+
+def new_version(client: MlflowClient, name: str, source: str, run_id: str, model_id: str) -> ModelVersion:
+    """Register `source` (a logged model) as the next version of `name`, creating the name once.
+
+    Through the client, never MLflow's process-wide tracking or registry URI.
+    """
     try:
-        models = client.search_logged_models(
-            experiment_ids=[run.info.experiment_id],
-            filter_string=f"source_run_id = '{run_id}' AND name = 'model'",
-        )
-    except MlflowException:  # a store without logged-model search resolves the run's path itself
-        models = []
-    return models[0].model_uri if models else f"runs:/{run_id}/model"
+        client.create_registered_model(name)
+    except MlflowException as err:
+        if err.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    return client.create_model_version(name, source=source, run_id=run_id, model_id=model_id)
 
 
 def promote_if_better(client: MlflowClient, name: str, version: str, alias: str | None) -> bool:
