@@ -78,11 +78,11 @@ def bench_size(name: str, data: tuple[Path, Path], repeats: int, workdir: Path) 
     split: dict[str, list[dict[str, float]]] = {"moonml": [], "tracking=none": []}
     for _ in range(repeats):
         for label, command in commands.items():
-            (workdir / "run" / "__main__.log").unlink(missing_ok=True)  # runs append to it
+            (workdir / "run" / "moonml.log").unlink(missing_ok=True)  # runs append to it
             seconds, started = run(command, workdir)
             times[label].append(seconds)
             if label in split:
-                split[label].append(phases(workdir / "run" / "__main__.log", started, started + seconds))
+                split[label].append(phases(workdir / "run" / "moonml.log", started, started + seconds))
     print(f"\n== {name} ({repeats} rounds; first moonml run, creating the store: {cold:.2f} s)")
     for label, values in times.items():
         ratios = [value / reference for value, reference in zip(values, times["reference"], strict=True)]
