@@ -9,6 +9,7 @@ is called, so the base install (without the azure extra) never needs it.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -43,14 +44,17 @@ def user_errors() -> Iterator[None]:
         raise MoonmlError(str(err)) from err
 
 
+def require_module(module: str, needs: str, install: str = "install it with") -> None:
+    """Import `module` or raise one MoonmlError: "<needs> (<import error>); <install>: <hint>"."""
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise MoonmlError(f"{needs} ({err}); {install}: {INSTALL_HINT}") from None
+
+
 def connect(azureml_settings: Mapping[str, Any]) -> Workspace:
     """The workspace of `cfg.azureml`, within its deadline."""
-    try:
-        import azureml.core  # noqa: F401
-    except ImportError as err:
-        raise MoonmlError(
-            f"AzureML features need the azure extra ({err}); install it with: {INSTALL_HINT}"
-        ) from None
+    require_module("azureml.core", "AzureML features need the azure extra")
     with user_errors():
         return _workspace.connect(azureml_settings)
 

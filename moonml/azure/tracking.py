@@ -9,8 +9,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from moonml.azure import INSTALL_HINT, connect, running_in_azureml_job, sdk_call
-from moonml.errors import MoonmlError
+from moonml.azure import connect, require_module, running_in_azureml_job, sdk_call
 
 
 def job_run_id() -> str | None:
@@ -53,12 +52,8 @@ def azureml_tracking_uri(azureml_settings: Mapping[str, Any]) -> str:
     from moonml.azure import v2
 
     uses_v2 = v2.uses_v2(azureml_settings)
-    try:
-        import azureml.mlflow  # noqa: F401  # registers the azureml:// scheme with MLflow
-    except ImportError as err:
-        raise MoonmlError(
-            f"tracking=azureml needs azureml-mlflow ({err}); install it with: {INSTALL_HINT}"
-        ) from None
+    # Importing azureml.mlflow registers the azureml:// scheme with MLflow.
+    require_module("azureml.mlflow", "tracking=azureml needs azureml-mlflow")
     if uses_v2:
         return v2.tracking_uri(azureml_settings)
     workspace = connect(azureml_settings)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from moonml.azure import INSTALL_HINT, parse_version, user_errors
+from moonml.azure import parse_version, require_module, user_errors
 from moonml.azure.dataset import RegisteredDataset, check_upload_folder
 from moonml.errors import MoonmlError
 
@@ -27,12 +27,7 @@ def uses_v2(azureml_settings: Mapping[str, Any]) -> bool:
 
 def connect(azureml_settings: Mapping[str, Any]) -> Any:
     """The launcher's v2 Connection (MLClient, label, deadline) for `cfg.azureml`."""
-    try:
-        import azure.ai.ml  # noqa: F401
-    except ImportError as err:
-        raise MoonmlError(
-            f"sdk=v2 needs azure-ai-ml ({err}); install the azure extra: {INSTALL_HINT}"
-        ) from None
+    require_module("azure.ai.ml", "sdk=v2 needs azure-ai-ml", install="install the azure extra")
     from hydra_plugins.hydra_azureml_launcher import _client_v2
 
     with user_errors():
