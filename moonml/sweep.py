@@ -6,6 +6,7 @@ can filter them and the end-of-sweep callback can find them.
 
 import logging
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from omegaconf import DictConfig
 log = logging.getLogger(__name__)
 
 SWEEP_TAG = "moonml.sweep"
-# Set by the azureml launcher's local backend, whose jobs run as plain single runs.
+# Set by the azureml launcher on each job of a sweep, here (backend=local) or on AzureML: the
+# job runs as a plain single run and learns from it which sweep it is part of.
 LAUNCHER_SWEEP_VAR = "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR"
 # MLflow refuses longer run names.
 MAX_RUN_NAME = 250
@@ -53,50 +55,77 @@ def run_name(overrides: list[str], fallback: str) -> str:
     return name if len(name) <= MAX_RUN_NAME else name[: MAX_RUN_NAME - 3] + "..."
 
 
-def jobs_run_here(launcher: DictConfig) -> bool:
-    """False for the azureml launcher, unless its local backend replays the jobs on this machine."""
-    if not launcher.get("_target_", "").endswith("AzureMLLauncher"):
-        return True
-    return launcher.backend == "local" and not launcher.dry_run
-
-
 class RegisterSweepBest(Callback):
     """At a sweep's end, register the model of its best run by the objective, and only that one.
 
     Jobs of a sweep skip registration (a sweep of 30 trials would add 30 versions); this runs
-    once in the launching process and finds the sweep's runs by their `moonml.sweep` tag.
+    once in the launching process and finds the sweep's runs by their `moonml.sweep` tag: in the
+    tracking store, or in the workspace for jobs the azureml launcher ran on AzureML (once it
+    has waited for them; otherwise it says how to register the best run when they are done).
     """
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         tracking = config.tracking
         if tracking.backend == "none" or not tracking.register_model:
             return
-        if not jobs_run_here(config.hydra.launcher):
-            return  # AzureML jobs register from their own run (see the README)
-        from mlflow.tracking import MlflowClient
+        launcher = config.hydra.launcher
+        sweep = str(Path(str(config.hydra.sweep.dir)).absolute())
+        experiment_name = tracking.experiment_name
+        in_workspace = False  # where the jobs logged: the tracking store, or the workspace's
+        if launcher.get("_target_", "").endswith("AzureMLLauncher"):
+            from hydra_plugins.hydra_azureml_launcher import _job as launcher_job
 
-        from moonml.tracking.registry import best_run, promote_if_better, register_run_model
+            if launcher.dry_run or not launcher_job.part_of_a_sweep(config):
+                return  # nothing ran, or one run shipped on its own registered its model itself
+            in_workspace = launcher.backend != "local"
+            if in_workspace:
+                # On AzureML each job logged into its own run, in the launcher's experiment.
+                experiment_name = launcher_job.experiment_name(launcher.experiment_name, "moonml")
+                if not launcher.wait:
+                    log.warning(
+                        "the jobs of this sweep run on AzureML after it ends, and none registers "
+                        "its model: once they have finished, register the best one with: %s",
+                        register_best_command(sweep, experiment_name, in_workspace),
+                    )
+                    return
+        try:
+            best = _register_best(config, sweep, experiment_name, in_workspace)
+        except Exception as err:  # MLflow's, the workspace's: the sweep's runs are all kept
+            from hydra_plugins.hydra_azureml_launcher._workspace import first_line
+
+            from moonml.errors import MoonmlError
+
+            raise MoonmlError(
+                f"the sweep ran, but registering its best run failed ({first_line(err)}); retry "
+                f"with: {register_best_command(sweep, experiment_name, in_workspace)}"
+            ) from err
+        if best is None:
+            log.warning("sweep %s: no finished run with its objective to register", sweep)
+
+
+def _register_best(config: DictConfig, sweep: str, experiment_name: str, in_workspace: bool) -> Any:
+    from mlflow.tracking import MlflowClient
+
+    from moonml.tracking.registry import register_sweep_best
+
+    tracking = config.tracking
+    if in_workspace:
+        from moonml.azure.tracking import azureml_tracking_uri
+
+        uri = azureml_tracking_uri(config.azureml)
+    else:
         from moonml.tracking.uri import tracking_uri
 
-        client = MlflowClient(tracking_uri(tracking, config.azureml))
-        experiment = client.get_experiment_by_name(tracking.experiment_name)
-        if experiment is None:
-            return  # no job got as far as opening a run
-        sweep = str(Path(str(config.hydra.sweep.dir)).absolute()).replace("'", "\\'")
-        runs = client.search_runs(
-            [experiment.experiment_id],
-            filter_string=f"tags.`{SWEEP_TAG}` = '{sweep}' and attributes.status = 'FINISHED'",
-        )
-        best = best_run(runs)
-        if best is None:
-            log.warning("sweep %s: no finished run to register", sweep)
-            return
-        version = register_run_model(client, tracking.register_model, best.info.run_id)
-        log.info(
-            "sweep's best run %s (%s) registered as %s version %s",
-            best.info.run_name,
-            best.info.run_id,
-            tracking.register_model,
-            version.version,
-        )
-        promote_if_better(client, tracking.register_model, version.version, tracking.champion_alias)
+        uri = tracking_uri(tracking, config.azureml)
+    client = MlflowClient(uri)
+    return register_sweep_best(
+        client, experiment_name, sweep, tracking.register_model, tracking.champion_alias
+    )
+
+
+def register_best_command(sweep: str, experiment_name: str, in_workspace: bool) -> str:
+    """The command that registers a sweep's best run later (add the sweep's tracking overrides)."""
+    command = f"python -m moonml.model register-best {shlex.quote(sweep)}"
+    if in_workspace:
+        command += " tracking=azureml"
+    return f"{command} --experiment {shlex.quote(experiment_name)}"

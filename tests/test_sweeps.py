@@ -218,3 +218,29 @@ def test_parallel_jobs_prefix_their_lines_and_show_no_counter_on_a_terminal(tmp_
     results = [line for line in done.stdout.splitlines() if "accuracy" in line or "Outputs:" in line]
     assert len(results) == 4
     assert {line.split("] ")[0] + "]" for line in results} == {"[job 0]", "[job 1]"}, done.stdout
+
+
+def test_a_failed_registration_at_the_sweeps_end_says_how_to_retry(tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+
+    from moonml.errors import MoonmlError
+    from moonml.schema import CONFIG_DIR, register_schemas
+    from moonml.sweep import RegisterSweepBest
+
+    not_a_store = tmp_path / "mlflow.db"
+    not_a_store.write_text("not a database\n")
+    register_schemas()
+    with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
+        config = compose(
+            "config",
+            [f"tracking.uri=sqlite:///{not_a_store}", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+            return_hydra_config=True,
+        )
+    with pytest.raises(MoonmlError) as raised:
+        RegisterSweepBest().on_multirun_end(config)
+    message = str(raised.value)
+    assert message.startswith("the sweep ran, but registering its best run failed (")
+    assert message.endswith(
+        f"retry with: python -m moonml.model register-best {tmp_path / 'sweep'} --experiment moonml"
+    )
+    assert "\n" not in message

@@ -1,16 +1,23 @@
 """`python -m moonml.model`: work with models in the configured MLflow registry.
 
     python -m moonml.model download moon_model:1 --output DIR [--force] [HYDRA OVERRIDES...]
+    python -m moonml.model register-best SWEEP_DIR [--experiment NAME] [HYDRA OVERRIDES...]
 
 The model reference is NAME:VERSION, NAME:latest or NAME@ALIAS. The registry is the one the
 composed config tracks to (tracking=mlflow by default; e.g. add `tracking.uri=http://...` or
 `tracking=azureml`). A DIR that already holds files is refused unless --force, which overwrites
 files of the same name and keeps the others.
+
+register-best registers the model of a sweep's best finished run by the objective (the runs
+tagged `moonml.sweep` with that sweep dir), as the sweep's end does: for a sweep whose jobs ran
+on AzureML without waiting, once they are done. Run twice, it adds no second version.
 """
 
 import argparse
 import re
 import sys
+
+from hydra_plugins.hydra_azureml_launcher._workspace import first_line
 
 from moonml.errors import MoonmlError, cli_exit_code
 
@@ -33,7 +40,6 @@ def model_uri(reference: str) -> str:
 def download(reference: str, output: str, overrides: list[str], force: bool = False) -> str:
     from moonml.config import compose_config
     from moonml.outputs import check_output_folder, fill_folder
-    from moonml.tracking.uri import tracking_uri
 
     uri = model_uri(reference)
     check_output_folder(output, force)
@@ -44,13 +50,7 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
         return str(
             fill_folder(output, lambda staging: _download_from_azureml(reference, staging, cfg.azureml))
         )
-    from moonml.tracking.mlflow_run import bound_http_requests
-    from moonml.tracking.preflight import check_reachable
-
-    store = tracking_uri(cfg.tracking, cfg.azureml)
-    bound_http_requests(cfg.tracking.request_timeout_s)
-    check_reachable(store, cfg.tracking.request_timeout_s)
-
+    store = _registry_store(cfg)
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -66,8 +66,63 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
         )
     except MlflowException as err:
         raise MoonmlError(
-            f"cannot download {reference} from the registry at {store}: {str(err).strip().splitlines()[0]}"
+            f"cannot download {reference} from the registry at {store}: {first_line(err)}"
         ) from None
+
+
+def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> str:
+    """Register the best finished run of `sweep` (a sweep dir); return "NAME version N"."""
+    from pathlib import Path
+
+    from mlflow.tracking import MlflowClient
+
+    from moonml.config import compose_config
+    from moonml.tracking.registry import register_sweep_best
+
+    cfg = compose_config(overrides)
+    if cfg.tracking.backend == "none":
+        raise MoonmlError("tracking=none has no model registry; use tracking=mlflow or tracking=azureml")
+    name = cfg.tracking.register_model
+    if not name:
+        raise MoonmlError("tracking.register_model is null: name the registered model to add a version to")
+    store = _registry_store(cfg)
+    sweep = str(Path(sweep).absolute())  # runs are tagged with the absolute sweep dir
+    experiment = experiment or cfg.tracking.experiment_name
+    from mlflow.exceptions import MlflowException
+
+    try:
+        version = register_sweep_best(
+            MlflowClient(store), experiment, sweep, name, cfg.tracking.champion_alias
+        )
+    except MlflowException as err:
+        raise MoonmlError(
+            f"registering the best run of sweep {sweep} at {store}: {first_line(err)}"
+        ) from None
+    if version is None:
+        raise MoonmlError(
+            f"no finished run of sweep {sweep} with its objective metric in experiment "
+            f"{experiment!r} at {store}: check the sweep dir (its runs' moonml.sweep tag), "
+            "--experiment, and that the runs have finished"
+        )
+    return f"{name} version {version.version}"
+
+
+def _registry_store(cfg) -> str:
+    """The tracking store of `cfg`, proven reachable; a sqlite file must exist already."""
+    from moonml.tracking.mlflow_run import bound_http_requests
+    from moonml.tracking.preflight import check_reachable
+    from moonml.tracking.store_lock import sqlite_path
+    from moonml.tracking.uri import tracking_uri
+
+    store = tracking_uri(cfg.tracking, cfg.azureml)
+    path = sqlite_path(store)
+    if path is not None and not path.is_file():
+        raise MoonmlError(
+            f"no MLflow store at {path.absolute()}: run from the folder that holds it, or set tracking.uri"
+        )
+    bound_http_requests(cfg.tracking.request_timeout_s)
+    check_reachable(store, cfg.tracking.request_timeout_s)
+    return store
 
 
 def _download_from_azureml(reference: str, output: str, azureml_settings) -> str:
@@ -88,17 +143,29 @@ def main(argv: list[str] | None = None) -> int:
     fetch.add_argument("--output", required=True, help="folder to download the model into")
     fetch.add_argument("--force", action="store_true", help="overwrite files already in the --output folder")
     fetch.add_argument("overrides", nargs="*", help="Hydra overrides selecting the tracking backend")
-    # Overrides may also follow --output, where argparse no longer takes positionals.
+    best = commands.add_parser(
+        "register-best", help="register the model of a sweep's best finished run (by the objective)"
+    )
+    best.add_argument("sweep", help="the sweep dir Hydra printed (e.g. multirun/2026-11-26/10-00-00)")
+    best.add_argument(
+        "--experiment", help="experiment of the sweep's runs (default: tracking.experiment_name)"
+    )
+    best.add_argument("overrides", nargs="*", help="Hydra overrides selecting the tracking backend")
+    # Overrides may also follow an option, where argparse no longer takes positionals.
     args, extra = parser.parse_known_args(argv)
     if any(item.startswith("-") for item in extra):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    overrides = [*args.overrides, *extra]
 
     def fetch_and_report() -> None:
-        path = download(args.model, args.output, [*args.overrides, *extra], args.force)
+        path = download(args.model, args.output, overrides, args.force)
         print(f"downloaded {args.model} to {path}")
         print(f"load it with: mlflow.pyfunc.load_model({path!r})")
 
-    return cli_exit_code(fetch_and_report)
+    def register_and_report() -> None:
+        print(f"registered the sweep's best run as {register_best(args.sweep, args.experiment, overrides)}")
+
+    return cli_exit_code(fetch_and_report if args.command == "download" else register_and_report)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from moonml.objective import beats
+from moonml.sweep import SWEEP_TAG
 
 log = logging.getLogger(__name__)
 OBJECTIVE_TAG = "moonml.objective"
@@ -44,6 +45,54 @@ def best_run(runs: list[Run]) -> Run | None:
         if best is None or beats(value, best[1], direction):
             best = (run, value)
     return best[0] if best else None
+
+
+def sweep_runs(client: MlflowClient, experiment_id: str, sweep: str) -> list[Run]:
+    """Every run of the experiment tagged as part of `sweep`, over all result pages."""
+    quoted = sweep.replace("'", "\\'")
+    runs: list[Run] = []
+    token = None
+    while True:
+        page = client.search_runs(
+            [experiment_id], filter_string=f"tags.`{SWEEP_TAG}` = '{quoted}'", page_token=token
+        )
+        runs += page
+        token = page.token
+        if not token:
+            return runs
+
+
+def register_sweep_best(
+    client: MlflowClient, experiment_name: str, sweep: str, name: str, alias: str | None
+) -> ModelVersion | None:
+    """Register the model of the sweep's best finished run; None when the sweep has no such run.
+
+    Doing it twice adds no version: a version of `name` from that run already is the answer.
+    """
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        return None
+    # Status is checked here, not in the filter: not every MLflow server filters on it.
+    runs = [r for r in sweep_runs(client, experiment.experiment_id, sweep) if r.info.status == "FINISHED"]
+    best = best_run(runs)
+    if best is None:
+        return None
+    for version in client.search_model_versions(f"name='{name}'"):
+        if version.run_id == best.info.run_id:
+            log.info(
+                "the sweep's best run %s is %s version %s already", best.info.run_name, name, version.version
+            )
+            return version
+    version = register_run_model(client, name, best.info.run_id)
+    log.info(
+        "sweep's best run %s (%s) registered as %s version %s",
+        best.info.run_name,
+        best.info.run_id,
+        name,
+        version.version,
+    )
+    promote_if_better(client, name, version.version, alias)
+    return version
 
 
 def register_run_model(client: MlflowClient, name: str, run_id: str) -> ModelVersion:

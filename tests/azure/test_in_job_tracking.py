@@ -74,3 +74,104 @@ def test_job_logs_into_its_own_run_under_a_different_experiment(tmp_path: Path) 
     assert run.data.params["selected/criterion"] == "gini"
     assert "moonml" not in {e.name for e in client.search_experiments()}  # no experiment change
     assert len(client.search_runs([experiment_id])) == 1  # no second run beside the job's
+
+
+def test_a_sweep_on_azureml_registers_only_its_best_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each job is a plain single run on its node: told its sweep by a run variable, it registers
+    nothing; the sweep's end (wait=true), or `moonml.model register-best` later, registers the
+    best run's model once."""
+    from mlflow.tracking import MlflowClient
+    from omegaconf import OmegaConf
+
+    from moonml import sweep as sweep_module
+    from moonml.azure import tracking as azure_tracking
+    from moonml.model.__main__ import main as model_cli
+
+    project = project_copy(tmp_path / "project")
+    sweep = tmp_path / "sweep"
+    dry = run_python(
+        [
+            "-m",
+            "moonml",
+            "compute=cpu-cluster",
+            "model.params.min_samples_leaf=1,60",  # two jobs, the first one better
+            "model.grid={n_estimators:[10],criterion:[gini],max_depth:[5]}",
+            "hydra.launcher.dry_run=true",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        env=scrubbed_env(),
+        cwd=project,
+        timeout=120,
+    )
+    assert dry.returncode == 0, dry.stderr
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"  # stands in for the workspace's tracking store
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("moonml")  # the launcher's experiment
+    job_runs = []
+    for job in ("0", "1"):
+        shipped = sweep / job / "azureml"
+        run_variables = json.loads((shipped / "run_config.json").read_text())["environmentVariables"]
+        job_run = client.create_run(experiment_id).info.run_id
+        node = tmp_path / f"node{job}"
+        shutil.copytree(sweep / "azureml_snapshot", node)
+        env = scrubbed_env(
+            AZUREML_RUN_ID=job_run,
+            AZUREML_ARM_SUBSCRIPTION="00000000-0000-0000-0000-000000000001",
+            MLFLOW_TRACKING_URI=uri,
+            MLFLOW_RUN_ID=job_run,
+            MLFLOW_EXPERIMENT_ID=experiment_id,
+            PYTHONPATH="launchers",
+            **run_variables,  # as the service sets them on the node
+        )
+        argv = shlex.split((shipped / "command.txt").read_text())
+        done = run_python(argv[1:], env=env, cwd=node, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        job_runs.append(job_run)
+    runs = [client.get_run(r) for r in job_runs]
+    assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
+    assert {r.data.tags["moonml.sweep"] for r in runs} == {str(sweep)}
+    assert client.search_model_versions("name='moon_model'") == []  # no job registered itself
+    scores = [r.data.metrics["cv_best_score"] for r in runs]
+    assert scores[0] > scores[1]
+
+    # The sweep's end, in the launching process: the workspace's MLflow URI is the one double.
+    monkeypatch.setattr(azure_tracking, "azureml_tracking_uri", lambda settings: uri)
+    callback = sweep_module.RegisterSweepBest()
+    # The config Hydra handed the callbacks of that sweep (as Hydra saved it), then submitted
+    # for real: without waiting, and waiting for the runs.
+    submitted = OmegaConf.load(sweep / "multirun.yaml")
+    submitted.hydra.launcher.dry_run = False
+    waited = OmegaConf.merge(submitted, {"hydra": {"launcher": {"wait": True}}})
+    # Without waiting the runs are still queued when the sweep ends: it says how to register later.
+    with caplog.at_level("WARNING"):
+        callback.on_multirun_end(submitted)
+    assert f"python -m moonml.model register-best {sweep} tracking=azureml --experiment moonml" in caplog.text
+    assert client.search_model_versions("name='moon_model'") == []
+    # Having waited, the sweep's end registers the best run's model, which becomes the champion.
+    callback.on_multirun_end(waited)
+    [version] = client.search_model_versions("name='moon_model'")
+    assert version.run_id == job_runs[0]
+    assert client.get_model_version_by_alias("moon_model", "champion").version == version.version
+
+    # Registering the same sweep again adds no version.
+    monkeypatch.chdir(project)
+    assert model_cli(["register-best", str(sweep), f"tracking.uri={uri}"]) == 0
+    assert len(client.search_model_versions("name='moon_model'")) == 1
+
+
+def test_register_best_names_a_sweep_without_finished_runs(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    MlflowClient(uri).create_experiment("moonml")
+    done = run_python(
+        ["-m", "moonml.model", "register-best", "multirun/nowhere", f"tracking.uri={uri}"],
+        env=scrubbed_env(),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert str(tmp_path / "multirun" / "nowhere") in line and "experiment 'moonml'" in line

@@ -95,6 +95,10 @@ def test_every_compute_and_environment(
             assert (out / "command.txt").read_text().strip() == src.command
             sent = json.loads((out / "run_config.json").read_text())
             assert sent == run_config_as_submitted(src, environment)
+            # The job is a plain single run; this run variable tells it which sweep it is part of
+            # (on the run, not in the environment, whose version would change with every sweep).
+            sweep_var = {"HYDRA_AZUREML_LAUNCHER_SWEEP_DIR": str(tmp_path / "sweep")}
+            assert sent["environmentVariables"] == src.run_config.environment_variables
             assert sent["target"] == target and sent["command"] == src.command
             assert sent["data"] == {}  # no dataset input without data=azureml
             assert "EXAMPLE_ENV_VAR" not in json.dumps(sent)  # the SDK's placeholder never ships
@@ -110,6 +114,7 @@ def test_every_compute_and_environment(
                 assert isinstance(env, Environment)
                 assert env.name == "moonml-pip" and re.fullmatch(r"[0-9a-f]{16}", env.version)
                 assert env.environment_variables == {"PYTHONPATH": "launchers"}  # no SDK placeholder
+                assert src.run_config.environment_variables == sweep_var
                 assert not env.python.user_managed_dependencies
                 conda = env.python.conda_dependencies
                 assert "python=3.11" in list(conda.conda_packages)  # conf/environment/pip.yaml
@@ -122,12 +127,13 @@ def test_every_compute_and_environment(
                 assert env.docker.base_image == "myacr.azurecr.io/moonml:1.0"
                 assert env.python.user_managed_dependencies
                 assert env.environment_variables == {"PYTHONPATH": "launchers"}
+                assert src.run_config.environment_variables == sweep_var
                 assert env_doc["docker"]["baseImage"] == "myacr.azurecr.io/moonml:1.0"
                 versions.add(env.version)
             else:
                 assert env is None  # fetched from the workspace at submit time, never offline
                 assert sent["environment"] == {"name": "moonml-env", "version": "3"}
-                assert src.run_config.environment_variables == {"PYTHONPATH": "launchers"}
+                assert src.run_config.environment_variables == {"PYTHONPATH": "launchers", **sweep_var}
                 assert env_doc == {
                     "registered": True,
                     "name": "moonml-env",
@@ -298,3 +304,30 @@ def test_docker_environment_version_covers_the_registry(tmp_path: Path) -> None:
     assert first.docker.base_image_registry.password == "p1"
     with pytest.raises(LauncherError, match=r"environment.registry moonacr.azurecr.io: P not set"):
         build(private, {"U": "u"})
+
+
+def test_a_multirun_of_one_job_is_a_plain_run_not_a_sweep(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
+) -> None:
+    """`python -m moonml compute=cpu-cluster` ships one job: it is told no sweep (so it registers
+    its model itself, as a single run does), while each job of a real sweep is told it."""
+    with dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "one", ["compute=cpu-cluster"]) as returns:
+        [single] = returns
+        assert single.return_value["script_run_config"].run_config.environment_variables == {}
+    with dry_run(
+        hydra_sweep_runner, moonml_copy, tmp_path / "two", ["compute=cpu-cluster", "seed=1,2"]
+    ) as returns:
+        for ret in returns:
+            variables = ret.return_value["script_run_config"].run_config.environment_variables
+            assert variables == {"HYDRA_AZUREML_LAUNCHER_SWEEP_DIR": str(tmp_path / "two")}
+    # Batches of one job (a sweeper that asks for one trial at a time, or max_batch_size=1)
+    # are still parts of a sweep.
+    with dry_run(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "batched",
+        ["compute=cpu-cluster", "seed=1,2", "hydra.sweeper.max_batch_size=1"],
+    ) as returns:
+        [first] = returns  # the runner yields the first batch's returns
+        variables = first.return_value["script_run_config"].run_config.environment_variables
+        assert variables == {"HYDRA_AZUREML_LAUNCHER_SWEEP_DIR": str(tmp_path / "batched")}

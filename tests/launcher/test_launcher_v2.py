@@ -95,7 +95,12 @@ def test_dry_run_builds_the_command_job_and_its_yaml_loads_back_equal(
             assert job.environment == reference or (
                 reference.endswith(":") and job.environment.startswith(reference)
             )
-            assert job.environment_variables == {"PYTHONPATH": "launchers", "EXTRA": "1"}
+            assert job.environment_variables == {
+                "PYTHONPATH": "launchers",
+                "EXTRA": "1",
+                # Which sweep this plain single run is part of (the caller's sweep dir).
+                "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR": str(tmp_path / "sweep"),
+            }
             assert job.experiment_name == "moonml"
             assert job.display_name.startswith("moonml #") and f"compute={target}" in job.display_name
             assert job.tags["app"] == "moonml" and f"compute={target}" in job.tags["hydra_overrides"]

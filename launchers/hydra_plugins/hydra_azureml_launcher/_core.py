@@ -67,6 +67,7 @@ def launch(
         max_data_mb=float(settings["max_data_mb"]),
     )
     commit = _job.git_commit(source_dir)
+    in_sweep = _job.part_of_a_sweep(config)
 
     specs = [
         _make_spec(
@@ -79,6 +80,7 @@ def launch(
             backend,
             dry_run,
             commit,
+            in_sweep,
         )
         for i, overrides in enumerate(job_overrides)
     ]
@@ -124,6 +126,7 @@ def _make_spec(
     backend: str,
     dry_run: bool,
     commit: Optional[str],
+    in_sweep: bool,
 ) -> _job.JobSpec:
     # The job's own composition, as Hydra's launchers do: a sweep over compute=... or
     # environment=... gives each job its own target and environment.
@@ -181,6 +184,7 @@ def _make_spec(
         environment=environment,
         experiment_name=_job.experiment_name(settings.get("experiment_name"), app),
         display_name=display[:250],
+        in_sweep=in_sweep,
         tags=tags,
         env_vars=env_vars,
         inputs=_inputs.specs_from_settings(settings.get("inputs")),

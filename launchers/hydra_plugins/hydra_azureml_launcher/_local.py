@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 # Set in the job's environment so that the app (or a test) can tell where it runs.
 BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
-SWEEP_DIR_VAR = "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR"
 # The folder the launcher was started from: the job runs in a temporary copy of the project,
 # so an app that keeps state relative to where it was started (a local store, say) finds it here.
 CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
@@ -45,8 +44,7 @@ def job_environment(spec: JobSpec, caller_cwd: Path, base: Mapping[str, str]) ->
     env.update(spec.env_vars)
     env[CALLER_CWD_VAR] = str(caller_cwd)
     env[BACKEND_VAR] = "local"
-    # The job runs as a plain single run: this tells it which sweep it belongs to.
-    env[SWEEP_DIR_VAR] = str(Path(str(spec.sweep_config.hydra.sweep.dir)).absolute())
+    env.update(spec.run_vars)
     return env
 
 

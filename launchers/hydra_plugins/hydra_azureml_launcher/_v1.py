@@ -64,6 +64,7 @@ def script_run_config(spec: JobSpec, source_directory: Path, environment: Any) -
     if spec.environment is not None and spec.environment.kind == "registered":
         # A registered environment is used as it is; the job's variables go on the run instead.
         variables.update(spec.environment.env_vars)
+    variables.update(spec.run_vars)
     for item in spec.inputs:
         src.run_config.data[item.name] = dataset_input(item)
     latest = [item.name for item in spec.inputs if item.version is None]

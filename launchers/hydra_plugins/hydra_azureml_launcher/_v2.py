@@ -96,7 +96,7 @@ def command_job(spec: JobSpec, code_dir: Path) -> Any:
         compute=spec.compute_target,
         inputs={item.name: data_input(item) for item in spec.inputs},
         # The environment's variables and the launcher's: v2 assets carry none themselves.
-        environment_variables={**spec.environment.env_vars, **spec.env_vars},
+        environment_variables={**spec.environment.env_vars, **spec.env_vars, **spec.run_vars},
         experiment_name=spec.experiment_name,
         display_name=spec.display_name,
         tags=dict(spec.tags),
