@@ -1,4 +1,4 @@
-"""Tracking yields the cores to the search; the process ends without leaving workers behind."""
+"""Tracking shares the cores with the search; the process ends without leaving workers behind."""
 
 import os
 import subprocess
@@ -13,14 +13,15 @@ from moonml.tracking.mlflow_run import MlflowSession
 from tests.conftest import SMALL_GRID, clean_env, data_args
 
 
-def test_logging_helper_runs_at_lower_priority(tmp_path: Path) -> None:
+def test_logging_helper_runs_at_the_runs_priority(tmp_path: Path) -> None:
+    """Niced, it was starved by the search (and by other jobs on a busy machine): 51 s waits."""
     tracking_cfg = OmegaConf.create({"register_model": None, "experiment_name": "x"})
     session = MlflowSession(f"sqlite:///{tmp_path / 'mlflow.db'}", tracking_cfg)
     try:
         helper_niceness = session.worker.submit(os.nice, 0).result(timeout=60)
     finally:
         session.close()
-    assert helper_niceness == min(os.nice(0) + 10, 19)
+    assert helper_niceness == os.nice(0)
 
 
 def session_members(session_id: int) -> list[str]:

@@ -2,8 +2,8 @@
 
 MLflow costs seconds of CPU (importing it and skops, opening the store, writing the model). All
 MLflow calls run, in the order they were made, in one helper process started with the run: it
-imports and connects on the core that is idle while this process starts up, so the cost overlaps
-the pipeline instead of adding to it (a thread would not: imports hold the GIL).
+imports and connects while the search runs, sharing the cores with it, so the cost overlaps the
+pipeline instead of following it (a thread would not: imports hold the GIL).
 
 Every call names the run moonml opened by its id (MlflowClient): nothing can create a run of its
 own. If opening the run fails, the search is stopped and no later call is made. The model is
@@ -278,7 +278,9 @@ def _serve_parent(parent_pid: int, prepare: Callable[[], Any] | None = None) -> 
     # helper must outlive the signal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    os.nice(10)  # logging must yield the cores to the grid search, which the run waits for
+    # No lower priority: niced, the helper got no CPU while the search ran and did all its
+    # work (seconds of imports, the store, the model) after it, with a core idle; sharing the
+    # cores ends the run sooner (bench/overhead.py), and other busy processes cannot starve it.
     exit_with_parent(parent_pid)
     quiet_helper_logs()
     silence_mlflow_notices()
