@@ -21,6 +21,7 @@ from moonml.errors import MoonmlError, full_error_requested
 from moonml.logs import prefix_console_lines
 from moonml.objective import check_sweeper_direction, objective_value
 from moonml.schema import CONFIG_DIR, register_schemas
+from moonml.search_workers import start_early as start_search_workers
 from moonml.sweep import sweep_id
 
 log = logging.getLogger("moonml")
@@ -35,6 +36,8 @@ def _terminate_as_interrupt(signum: int, frame: Any) -> None:
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
 def main(cfg: DictConfig) -> float:
     """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
+    if cfg.model.n_jobs not in (None, 1):
+        start_search_workers()  # first: it imports scikit-learn while this process does too
     from moonml.train import train
 
     hydra_cfg = HydraConfig.get()

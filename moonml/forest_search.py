@@ -15,13 +15,14 @@ from traceback import format_exc
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
 from sklearn.utils import _safe_indexing
+
+from moonml.search_workers import run_tasks
 
 SIZE = "n_estimators"
 # Estimators whose warm start grows the trees a fresh fit grows (checked by the tests). Not
@@ -81,17 +82,11 @@ class SharedForestSearch(GridSearchCV):
         per_task = len(candidates) // len(others)
         total = len(candidates) * len(splits)
         self._report(0, total)
-        grown = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(_grow_and_score)(
-                clone(self.estimator).set_params(**others[point]),
-                X,
-                y,
-                splits[split],
-                sizes,
-                self.scorer_,
-                self.error_score,
-            )
-            for point, split in tasks
+        grown = run_tasks(
+            _grow_fold,
+            (X, y, splits, sizes, self.scorer_, self.error_score),
+            [(clone(self.estimator).set_params(**others[point]), split) for point, split in tasks],
+            self.n_jobs,
         )
         scores = {}
         for done, (task, by_size) in enumerate(zip(tasks, grown, strict=True), start=1):
@@ -132,6 +127,20 @@ def _others(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if (point := _without_size(candidate)) not in others:
             others.append(point)
     return others
+
+
+def _grow_fold(
+    X: Any,
+    y: Any,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    sizes: list[int],
+    scorer: Callable,
+    error_score: Any,
+    forest: BaseEstimator,
+    split: int,
+) -> dict[int, dict[str, Any]]:
+    """A task of the search: the data, folds and scoring are shared, the forest and fold vary."""
+    return _grow_and_score(forest, X, y, splits[split], sizes, scorer, error_score)
 
 
 def _grow_and_score(

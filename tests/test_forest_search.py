@@ -1,5 +1,6 @@
 """The shared-forest search gives exactly GridSearchCV's results; other searches fall back to it."""
 
+import os
 import warnings
 
 import numpy as np
@@ -10,8 +11,10 @@ from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, R
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
+from moonml import search_workers
 from moonml.forest_search import SharedForestSearch, shares_forests
 from moonml.search import grid_search
+from moonml.search_workers import run_tasks
 from tests.conftest import TRAIN_CSV
 
 FEATURES, LABEL = ["x1", "x2"], "y"
@@ -187,3 +190,40 @@ def test_moonml_search_shares_forests_and_falls_back(tutorial: pd.DataFrame) -> 
     fallback = grid_search(boosting, data, 1)
     assert type(fallback) is GridSearchCV
     assert list(fallback.cv_results_["param_n_estimators"]) == [2, 3]
+
+
+@pytest.fixture
+def forkserver_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The search's workers forked from a warm forkserver, as `python -m moonml` starts them."""
+    monkeypatch.setitem(search_workers._started, "forkserver", False)  # restored afterwards
+    search_workers.start_early()
+
+
+def pids() -> tuple[int, int]:
+    return os.getppid(), os.getpid()
+
+
+def test_workers_are_forked_from_the_forkserver(forkserver_workers: None) -> None:
+    parents, workers = zip(*run_tasks(pids, (), [()] * 6, n_jobs=2), strict=True)
+    [forkserver] = set(parents)
+    assert forkserver != os.getpid()
+    assert len(set(workers)) == 2 and os.getpid() not in workers
+
+
+@pytest.mark.slow
+def test_default_grid_same_results_through_the_forkserver(
+    tutorial: pd.DataFrame, forkserver_workers: None
+) -> None:
+    assert_same_search(*both_searches(RandomForestClassifier(random_state=42), DEFAULT_GRID, tutorial))
+
+
+def test_a_fit_failing_in_a_worker_fails_the_search(tutorial: pd.DataFrame, forkserver_workers: None) -> None:
+    search = SharedForestSearch(
+        RandomForestClassifier(random_state=0),
+        {"n_estimators": [2, 3], "min_samples_leaf": [1, -1]},  # -1 cannot fit
+        cv=3,
+        n_jobs=2,
+        error_score="raise",
+    )
+    with pytest.raises(ValueError, match="min_samples_leaf"):
+        search.fit(tutorial[FEATURES], tutorial[LABEL])

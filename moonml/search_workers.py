@@ -1,0 +1,81 @@
+"""The processes the shared-forest search runs its folds in: forked from a warm forkserver.
+
+joblib's loky workers start as fresh interpreters that import scikit-learn before their first
+task: on the tutorial data about 1.5 s of both cores at the start of every search. Forking the
+workers from this process instead would be unsafe once it has threads (the MLflow helper's
+queues, BLAS pools). A forkserver is a clean single-threaded process: started as the run starts
+(`start_early`), it imports scikit-learn on the core this process leaves idle while it starts up,
+and every worker forked from it starts warm. Only `python -m moonml` starts it: a worker prepares
+itself like a spawned process, re-importing the main module, which for another script without an
+`if __name__ == "__main__"` guard would re-run it. Elsewhere (and on Windows, which has no
+forkserver) joblib runs the tasks as before.
+"""
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from moonml.lifeline import exit_with_parent
+
+# What the forkserver imports once, for every worker it forks.
+PRELOAD = ["moonml.forest_search"]
+# In a worker: the arguments every task of the search shares, sent once (the data, the folds).
+_shared: tuple = ()
+# In moonml's process: whether the entry point started the forkserver.
+_started = {"forkserver": False}
+
+
+def start_early() -> None:
+    """Start the forkserver now, so that its imports overlap this process' own start-up."""
+    context = _forkserver()
+    if context is None:
+        return
+    from multiprocessing import forkserver
+
+    context.set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
+    _started["forkserver"] = True
+
+
+def run_tasks(
+    task: Callable[..., Any], shared: tuple, items: Sequence[tuple], n_jobs: int | None
+) -> Iterator[Any]:
+    """task(*shared, *item) for each item, yielded in order as they finish.
+
+    n_jobs as in scikit-learn (None: one, unless joblib's parallel_config says otherwise; -1:
+    every core). Ctrl-C ends the workers: they ignore it, and the pool is terminated.
+    """
+    from joblib import Parallel, delayed, effective_n_jobs  # not at import: --help stays fast
+
+    context = _forkserver() if _started["forkserver"] else None
+    workers = min(effective_n_jobs(n_jobs), len(items))
+    if context is None or workers <= 1:
+        yield from Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(task)(*shared, *item) for item in items
+        )
+        return
+    with context.Pool(workers, initializer=_serve, initargs=(shared,)) as pool:
+        yield from pool.imap(_call, [(task, item) for item in items])
+
+
+def _forkserver() -> Any:
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("forkserver")
+
+
+def _serve(shared: tuple) -> None:
+    global _shared
+    # Ctrl-C reaches the whole process group; the parent stops the search and ends the pool,
+    # so a worker's own KeyboardInterrupt would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The worker's parent is the forkserver, which exits when moonml does (killed too).
+    exit_with_parent(os.getppid())
+    _shared = shared
+
+
+def _call(task_and_item: tuple[Callable[..., Any], tuple]) -> Any:
+    task, item = task_and_item
+    return task(*_shared, *item)
