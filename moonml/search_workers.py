@@ -5,15 +5,17 @@ task: on the tutorial data about 1.5 s of both cores at the start of every searc
 workers from this process instead would be unsafe once it has threads (the MLflow helper's
 queues, BLAS pools). A forkserver is a clean single-threaded process: started as the run starts
 (`start_early`), it imports scikit-learn on the core this process leaves idle while it starts up,
-and every worker forked from it starts warm. Only `python -m moonml` starts it: a worker prepares
-itself like a spawned process, re-importing the main module, which for another script without an
-`if __name__ == "__main__"` guard would re-run it. Elsewhere (and on Windows, which has no
-forkserver) joblib runs the tasks as before.
+and every worker forked from it starts warm. Only `python -m moonml` starts it, and only when
+the workers will not import the main module: a worker prepares itself like a spawned process,
+which re-imports a main script (one without an `if __name__ == "__main__"` guard would run
+again); `python -m pkg` mains are not re-imported. Elsewhere (a script calling `train(cfg)`, the
+`moonml` console script, Windows, which has no forkserver) joblib runs the tasks as before.
 """
 
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -30,7 +32,7 @@ _started = {"forkserver": False}
 def start_early() -> None:
     """Start the forkserver now, so that its imports overlap this process' own start-up."""
     context = _forkserver()
-    if context is None:
+    if context is None or not _main_is_not_reimported():
         return
     from multiprocessing import forkserver
 
@@ -64,6 +66,15 @@ def _forkserver() -> Any:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return None
     return multiprocessing.get_context("forkserver")
+
+
+def _main_is_not_reimported() -> bool:
+    """True when a spawned worker skips the main module (multiprocessing's spawn.prepare)."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:
+        return name == "__main__" or name.endswith(".__main__")
+    return getattr(main, "__file__", None) is None  # an interactive session
 
 
 def _serve(shared: tuple) -> None:

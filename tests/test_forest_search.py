@@ -196,6 +196,8 @@ def test_moonml_search_shares_forests_and_falls_back(tutorial: pd.DataFrame) -> 
 def forkserver_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The search's workers forked from a warm forkserver, as `python -m moonml` starts them."""
     monkeypatch.setitem(search_workers._started, "forkserver", False)  # restored afterwards
+    # pytest's console script, the main module here, guards its code: workers may import it.
+    monkeypatch.setattr(search_workers, "_main_is_not_reimported", lambda: True)
     search_workers.start_early()
 
 
