@@ -2,8 +2,9 @@
 
 Runs `python -m moonml data=generated data.n_samples=N [OVERRIDES...]` in a scratch folder (full
 tracking unless an override says otherwise) and samples the memory of all its processes (the
-run, joblib's workers, the MLflow helper) together, shared pages counted once (PSS), five times a
-second. Prints the wall time, the peak of that sum, and the size of the data itself.
+run, the search's workers and their forkserver, the MLflow helper) together, shared pages counted
+once (PSS), five times a second. Prints the wall time, the peak of that sum, and the size of the
+data itself.
 
     python bench/scale.py 1000000 [model.grid.n_estimators=[10,25] ...]
 """

@@ -1,7 +1,8 @@
-"""What a job knows about the sweep it belongs to: the sweep's id and a readable run name.
+"""Sweeps: what a job knows of its sweep (its id, a readable run name), and the sweep's end.
 
 All runs of one sweep carry the tag `moonml.sweep` (the sweep's directory), so the MLflow UI
-can filter them and the end-of-sweep callback can find them.
+can filter them, and the end-of-sweep callback (or `python -m moonml.model register-best`)
+finds them to register the best one.
 """
 
 import logging

@@ -16,8 +16,10 @@ on AzureML without waiting, once they are done. Run twice, it adds no second ver
 import argparse
 import re
 import sys
+from pathlib import Path
 
 from hydra_plugins.hydra_azureml_launcher._workspace import first_line
+from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError, cli_exit_code
 
@@ -72,8 +74,7 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
 
 def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> str:
     """Register the best finished run of `sweep` (a sweep dir); return "NAME version N"."""
-    from pathlib import Path
-
+    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     from moonml.config import compose_config
@@ -88,8 +89,6 @@ def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> s
     store = _registry_store(cfg)
     sweep = str(Path(sweep).absolute())  # runs are tagged with the absolute sweep dir
     experiment = experiment or cfg.tracking.experiment_name
-    from mlflow.exceptions import MlflowException
-
     try:
         version = register_sweep_best(
             MlflowClient(store), experiment, sweep, name, cfg.tracking.champion_alias
@@ -107,7 +106,7 @@ def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> s
     return f"{name} version {version.version}"
 
 
-def _registry_store(cfg) -> str:
+def _registry_store(cfg: DictConfig) -> str:
     """The tracking store of `cfg`, proven reachable; a sqlite file must exist already."""
     from moonml.tracking.mlflow_run import bound_http_requests
     from moonml.tracking.preflight import check_reachable

@@ -25,17 +25,14 @@ def project_copy(root: Path) -> Path:
     return root
 
 
-def test_job_logs_into_its_own_run_under_a_different_experiment(tmp_path: Path) -> None:
-    from mlflow.tracking import MlflowClient
-
-    project = project_copy(tmp_path / "project")
-    sweep = tmp_path / "sweep"
+def dry_run(project: Path, sweep: Path, overrides: list[str]) -> None:
+    """The launcher's dry run of `python -m moonml compute=cpu-cluster` with a quick grid."""
     dry = run_python(
         [
             "-m",
             "moonml",
             "compute=cpu-cluster",
-            "hydra.launcher.experiment_name=team.moonml",
+            *overrides,
             "model.grid={n_estimators:[10],criterion:[gini],max_depth:[5]}",  # a quick job
             "hydra.launcher.dry_run=true",
             f"hydra.sweep.dir={sweep}",
@@ -45,16 +42,16 @@ def test_job_logs_into_its_own_run_under_a_different_experiment(tmp_path: Path) 
         timeout=120,
     )
     assert dry.returncode == 0, dry.stderr
-    shipped = json.loads((sweep / "0" / "azureml" / "script_run_config.json").read_text())
-    assert shipped["experiment"] == "team-moonml"  # differs from tracking.experiment_name
 
-    # The service creates the run in that experiment before the job starts.
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    client = MlflowClient(uri)
-    experiment_id = client.create_experiment(shipped["experiment"])
-    job_run = client.create_run(experiment_id).info.run_id
-    node = tmp_path / "node"
-    shutil.copytree(sweep / "azureml_snapshot", node)
+
+def replay_job(
+    shipped: Path, snapshot: Path, node: Path, uri: str, experiment_id: str, **variables: str
+) -> str:
+    """Run a shipped job's command as AzureML would, in the run the service made first; its id."""
+    from mlflow.tracking import MlflowClient
+
+    job_run = MlflowClient(uri).create_run(experiment_id).info.run_id
+    shutil.copytree(snapshot, node)
     env = scrubbed_env(
         AZUREML_RUN_ID=job_run,
         AZUREML_ARM_SUBSCRIPTION="00000000-0000-0000-0000-000000000001",
@@ -62,11 +59,31 @@ def test_job_logs_into_its_own_run_under_a_different_experiment(tmp_path: Path) 
         MLFLOW_RUN_ID=job_run,
         MLFLOW_EXPERIMENT_ID=experiment_id,
         PYTHONPATH="launchers",  # the environment's variable (conf/environment)
+        **variables,
     )
-    argv = shlex.split((sweep / "0" / "azureml" / "command.txt").read_text())
+    argv = shlex.split((shipped / "command.txt").read_text())
     assert argv[0] == "python"
     job = run_python(argv[1:], env=env, cwd=node, timeout=300)
     assert job.returncode == 0, job.stderr[-3000:]
+    return job_run
+
+
+def test_job_logs_into_its_own_run_under_a_different_experiment(tmp_path: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    project = project_copy(tmp_path / "project")
+    sweep = tmp_path / "sweep"
+    dry_run(project, sweep, ["hydra.launcher.experiment_name=team.moonml"])
+    shipped = json.loads((sweep / "0" / "azureml" / "script_run_config.json").read_text())
+    assert shipped["experiment"] == "team-moonml"  # differs from tracking.experiment_name
+
+    # The service creates the run in that experiment before the job starts.
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment(shipped["experiment"])
+    job_run = replay_job(
+        sweep / "0" / "azureml", sweep / "azureml_snapshot", tmp_path / "node", uri, experiment_id
+    )
 
     run = client.get_run(job_run)
     assert run.info.status == "FINISHED"
@@ -91,21 +108,7 @@ def test_a_sweep_on_azureml_registers_only_its_best_run(
 
     project = project_copy(tmp_path / "project")
     sweep = tmp_path / "sweep"
-    dry = run_python(
-        [
-            "-m",
-            "moonml",
-            "compute=cpu-cluster",
-            "model.params.min_samples_leaf=1,60",  # two jobs, the first one better
-            "model.grid={n_estimators:[10],criterion:[gini],max_depth:[5]}",
-            "hydra.launcher.dry_run=true",
-            f"hydra.sweep.dir={sweep}",
-        ],
-        env=scrubbed_env(),
-        cwd=project,
-        timeout=120,
-    )
-    assert dry.returncode == 0, dry.stderr
+    dry_run(project, sweep, ["model.params.min_samples_leaf=1,60"])  # two jobs, the first better
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"  # stands in for the workspace's tracking store
     client = MlflowClient(uri)
@@ -113,23 +116,12 @@ def test_a_sweep_on_azureml_registers_only_its_best_run(
     job_runs = []
     for job in ("0", "1"):
         shipped = sweep / job / "azureml"
+        # As the service sets them on the node: the run's variables from its configuration.
         run_variables = json.loads((shipped / "run_config.json").read_text())["environmentVariables"]
-        job_run = client.create_run(experiment_id).info.run_id
         node = tmp_path / f"node{job}"
-        shutil.copytree(sweep / "azureml_snapshot", node)
-        env = scrubbed_env(
-            AZUREML_RUN_ID=job_run,
-            AZUREML_ARM_SUBSCRIPTION="00000000-0000-0000-0000-000000000001",
-            MLFLOW_TRACKING_URI=uri,
-            MLFLOW_RUN_ID=job_run,
-            MLFLOW_EXPERIMENT_ID=experiment_id,
-            PYTHONPATH="launchers",
-            **run_variables,  # as the service sets them on the node
+        job_runs.append(
+            replay_job(shipped, sweep / "azureml_snapshot", node, uri, experiment_id, **run_variables)
         )
-        argv = shlex.split((shipped / "command.txt").read_text())
-        done = run_python(argv[1:], env=env, cwd=node, timeout=300)
-        assert done.returncode == 0, done.stderr[-3000:]
-        job_runs.append(job_run)
     runs = [client.get_run(r) for r in job_runs]
     assert [r.info.status for r in runs] == ["FINISHED", "FINISHED"]
     assert {r.data.tags["moonml.sweep"] for r in runs} == {str(sweep)}
