@@ -28,8 +28,8 @@ def parents() -> dict[int, int]:
     return table
 
 
-def descendants(root: int) -> set[int]:
-    table = parents()
+def descendants(root: int, table: dict[int, int] | None = None) -> set[int]:
+    table = parents() if table is None else table
     found, frontier = set(), {root}
     while frontier:
         frontier = {pid for pid, parent in table.items() if parent in frontier} - found
@@ -55,10 +55,9 @@ def alive(pid: int) -> bool:
 def search_workers(root: int) -> set[int]:
     """The search's workers: forked by moonml's forkserver (joblib's loky ones where there is none)."""
     table = parents()
-    found = descendants(root)
     return {
         pid
-        for pid in found
+        for pid in descendants(root, table)
         if "loky" in command_line(pid)
         or ("forkserver" in command_line(pid) and "forkserver" in command_line(table.get(pid, 0)))
     }

@@ -40,14 +40,11 @@ def model_uri(reference: str) -> str:
 
 
 def download(reference: str, output: str, overrides: list[str], force: bool = False) -> str:
-    from moonml.config import compose_config
     from moonml.outputs import check_output_folder, fill_folder
 
     uri = model_uri(reference)
     check_output_folder(output, force)
-    cfg = compose_config(overrides)
-    if cfg.tracking.backend == "none":
-        raise MoonmlError("tracking=none has no model registry; use tracking=mlflow or tracking=azureml")
+    cfg = _tracked_config(overrides)
     if cfg.tracking.backend == "azureml":
         return str(
             fill_folder(output, lambda staging: _download_from_azureml(reference, staging, cfg.azureml))
@@ -77,12 +74,9 @@ def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> s
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from moonml.config import compose_config
     from moonml.tracking.registry import register_sweep_best
 
-    cfg = compose_config(overrides)
-    if cfg.tracking.backend == "none":
-        raise MoonmlError("tracking=none has no model registry; use tracking=mlflow or tracking=azureml")
+    cfg = _tracked_config(overrides)
     name = cfg.tracking.register_model
     if not name:
         raise MoonmlError("tracking.register_model is null: name the registered model to add a version to")
@@ -104,6 +98,16 @@ def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> s
             "--experiment, and that the runs have finished"
         )
     return f"{name} version {version.version}"
+
+
+def _tracked_config(overrides: list[str]) -> DictConfig:
+    """The composed config, which must track somewhere: the registry is the tracking backend's."""
+    from moonml.config import compose_config
+
+    cfg = compose_config(overrides)
+    if cfg.tracking.backend == "none":
+        raise MoonmlError("tracking=none has no model registry; use tracking=mlflow or tracking=azureml")
+    return cfg
 
 
 def _registry_store(cfg: DictConfig) -> str:

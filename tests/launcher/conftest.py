@@ -61,6 +61,26 @@ def moonml_sweep(runner: Any, project: Path, temp_dir: Path, overrides: list[str
 
 
 @pytest.fixture
+def deadlines(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
+    """The deadline of each call the launcher makes under one, by what it was doing (the words
+    before any " (...")."""
+    from hydra.core.plugins import Plugins
+    from hydra_plugins.hydra_azureml_launcher import _workspace
+
+    # Hydra's plugin scan re-executes the plugin's modules: let it happen before the patch.
+    Plugins.instance()
+    seen: dict[str, float] = {}
+    real = _workspace.call_with_deadline
+
+    def record(fn: Any, timeout_s: float, what: str) -> Any:
+        seen[what.split(" (")[0]] = timeout_s
+        return real(fn, timeout_s, what)
+
+    monkeypatch.setattr(_workspace, "call_with_deadline", record)
+    return seen
+
+
+@pytest.fixture
 def tinyapp(tmp_path: Path) -> Path:
     """A copy of the example app, with files that must never ship planted around it."""
     project = tmp_path / "tinyproject"

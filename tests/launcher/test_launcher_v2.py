@@ -411,11 +411,10 @@ def test_a_stalled_submission_names_the_job_that_may_exist(
     tmp_path: Path,
     service: Service,
     monkeypatch: pytest.MonkeyPatch,
+    deadlines: dict[str, float],
 ) -> None:
     """The upload inside create_or_update never ends: its deadline grows with the snapshot, and
     the message names the job (named before sending) and its studio page."""
-    from hydra_plugins.hydra_azureml_launcher import _workspace
-
     release = threading.Event()
     sent: list[tuple[str, int]] = []
 
@@ -424,15 +423,7 @@ def test_a_stalled_submission_names_the_job_that_may_exist(
         sent.append((job.name, sum(p.stat().st_size for p in code.rglob("*") if p.is_file())))
         release.wait(60)  # a transfer that does not progress
 
-    deadlines: dict[str, float] = {}
-    real = _workspace.call_with_deadline
-
-    def record(fn: Any, timeout_s: float, what: str) -> Any:
-        deadlines[what.split(" (")[0]] = timeout_s
-        return real(fn, timeout_s, what)
-
     monkeypatch.setattr(JobOperations, "create_or_update", stall)
-    monkeypatch.setattr(_workspace, "call_with_deadline", record)
     sweep = moonml_sweep(
         hydra_sweep_runner,
         moonml_copy,

@@ -411,6 +411,7 @@ def test_a_stalled_submission_names_the_run_that_may_exist(
     tmp_path: Path,
     sdk: type[FakeExperiment],
     monkeypatch: pytest.MonkeyPatch,
+    deadlines: dict[str, float],
 ) -> None:
     """The upload (inside Experiment.submit) never ends: its own deadline fires, naming the run."""
     release = threading.Event()
@@ -421,15 +422,7 @@ def test_a_stalled_submission_names_the_run_that_may_exist(
         shipped.append((run_id, sum(p.stat().st_size for p in source.rglob("*") if p.is_file())))
         release.wait(60)  # a transfer that does not progress
 
-    deadlines: dict[str, float] = {}
-    real = workspace.call_with_deadline
-
-    def record(fn: Any, timeout_s: float, what: str) -> Any:
-        deadlines[what.split(" (")[0]] = timeout_s
-        return real(fn, timeout_s, what)
-
     monkeypatch.setattr(FakeExperiment, "submit", stall)
-    monkeypatch.setattr(workspace, "call_with_deadline", record)
     overrides = ["compute=cpu-cluster", "azureml.timeout_s=0.5", "hydra.launcher.upload_mb_per_s=2"]
     try:
         with (
