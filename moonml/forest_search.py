@@ -15,6 +15,7 @@ from traceback import format_exc
 from typing import Any
 
 import numpy as np
+from joblib import parallel_config
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.metrics import check_scoring
@@ -105,7 +106,7 @@ class SharedForestSearch(GridSearchCV):
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.best_estimator_ = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
         start = time.time()
-        self.best_estimator_.fit(X, y, **params)
+        _fit_on_the_searchs_cores(self.best_estimator_, self.n_jobs, X, y, **params)
         self.refit_time_ = time.time() - start
         if hasattr(self.best_estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -114,6 +115,25 @@ class SharedForestSearch(GridSearchCV):
     def _report(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(done, total)
+
+
+def _fit_on_the_searchs_cores(
+    forest: BaseEstimator, n_jobs: int | None, X: Any, y: Any, **params: Any
+) -> None:
+    """Fit with the search's workers' cores as threads, unless the forest has an n_jobs of its own.
+
+    GridSearchCV refits on one core, the others idle; a forest's trees do not depend on its
+    n_jobs, and the model keeps the n_jobs it was configured with. Threads, whatever joblib
+    backend the caller configured: trees are grown without the GIL, and processes would each
+    import scikit-learn and copy the data first.
+    """
+    own = forest.get_params()["n_jobs"]
+    forest.set_params(n_jobs=n_jobs if own is None else own)
+    try:
+        with parallel_config(backend="threading"):
+            forest.fit(X, y, **params)
+    finally:
+        forest.set_params(n_jobs=own)
 
 
 def _without_size(candidate: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 import os
 import warnings
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
+from joblib.parallel import get_active_backend
 from omegaconf import OmegaConf
 from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -13,6 +15,7 @@ from sklearn.model_selection import GridSearchCV
 
 from moonml import search_workers
 from moonml.forest_search import SharedForestSearch, shares_forests
+from moonml.lifeline import workers_exit_with_this_process
 from moonml.search import grid_search
 from moonml.search_workers import run_tasks
 from tests.conftest import TRAIN_CSV
@@ -115,6 +118,34 @@ def test_all_candidates_failing_raise_as_gridsearchcv_does(tutorial: pd.DataFram
     with pytest.raises(ValueError, match="All the 2 fits failed") as raised:
         search.fit(tutorial[FEATURES], tutorial[LABEL])
     assert "max_depth" in str(raised.value).strip().splitlines()[-1]
+
+
+class RecordingForest(RandomForestClassifier):
+    """Notes the n_jobs of each fit made in this process (the refit; folds may run elsewhere)."""
+
+    fits_n_jobs: ClassVar[list] = []
+
+    def fit(self, X, y, sample_weight=None):
+        # The backend a forest's fit gets (it asks for threads, a soft hint a config overrides).
+        backend = type(get_active_backend(prefer="threads")[0]).__name__
+        self.fits_n_jobs.append((self.n_jobs, backend))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(("own", "refit"), [(None, 2), (1, 1), (3, 3)])
+def test_the_refit_uses_the_searchs_cores_unless_the_forest_has_its_own(
+    tutorial: pd.DataFrame, own, refit
+) -> None:
+    """The refit ran on one core while the other idled: 1,000,000 rows, seconds."""
+    RecordingForest.fits_n_jobs.clear()
+    search = SharedForestSearch(
+        RecordingForest(random_state=0, n_jobs=own), {"n_estimators": [2, 4]}, cv=2, n_jobs=2
+    )
+    with workers_exit_with_this_process():  # as moonml.train searches: a loky config
+        search.fit(tutorial[FEATURES], tutorial[LABEL])
+    # In threads: loky processes would each import scikit-learn and get a copy of the data.
+    assert RecordingForest.fits_n_jobs[-1] == (refit, "ThreadingBackend")
+    assert search.best_estimator_.n_jobs == own  # the model keeps the configured parameters
 
 
 @pytest.mark.parametrize("forest_class", [RandomForestClassifier, ExtraTreesClassifier])
