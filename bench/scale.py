@@ -7,9 +7,14 @@ once (PSS), five times a second. Prints the wall time, the peak of that sum, and
 data itself.
 
     python bench/scale.py 1000000 [model.grid.n_estimators=[10,25] ...]
+
+With --reference GRID_JSON it measures bench/reference.py (the plain script: GridSearchCV, no
+tracking) the same way instead, on the same generated data, with that grid, e.g.
+'{"n_estimators": [10, 25], "criterion": ["gini"], "max_depth": [10, null]}'.
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -34,33 +39,58 @@ def session_pss(session_id: int) -> int:
     return total
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("samples", type=int, help="rows to generate")
-    parser.add_argument("overrides", nargs="*", help="more moonml overrides, e.g. a reduced grid")
-    args = parser.parse_args()
-    command = [sys.executable, "-m", "moonml", "data=generated", f"data.n_samples={args.samples}"]
-    with tempfile.TemporaryDirectory() as scratch, open(Path(scratch) / "console.txt", "w") as console:
+def grid_json(text: str) -> str:
+    try:
+        grid = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not JSON ({err})") from None
+    if not isinstance(grid, dict):
+        raise argparse.ArgumentTypeError("give a JSON object: parameter name -> list of values")
+    return json.dumps(grid)
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Wall time and peak memory (PSS, all its processes together) of `command`."""
+    with open(cwd / "console.txt", "w") as console:
         start = time.perf_counter()
         process = subprocess.Popen(
-            [*command, *args.overrides, "hydra.run.dir=run"],
-            cwd=scratch,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            command, cwd=cwd, stdout=console, stderr=subprocess.STDOUT, start_new_session=True
         )
         peak = 0
         while process.poll() is None:
             peak = max(peak, session_pss(process.pid))
             time.sleep(0.2)
         seconds = time.perf_counter() - start
-        if process.returncode != 0:
-            sys.exit(f"moonml failed:\n{(Path(scratch) / 'console.txt').read_text()}")
-        model_mb = (Path(scratch) / "run" / "model.joblib").stat().st_size / 1e6
-    data_mb = args.samples * ROW_BYTES / 1e6
-    print(
-        f"{args.samples:,} rows ({data_mb:.0f} MB of data), overrides: {' '.join(args.overrides) or 'none'}"
+    if process.returncode != 0:
+        sys.exit(f"{command[1]} failed:\n{(cwd / 'console.txt').read_text()}")
+    return seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("samples", type=int, help="rows to generate")
+    parser.add_argument("overrides", nargs="*", help="more moonml overrides, e.g. a reduced grid")
+    parser.add_argument(
+        "--reference", metavar="GRID_JSON", type=grid_json, help="measure the plain script instead"
     )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        if args.reference is None:
+            command = [sys.executable, "-m", "moonml", "data=generated", f"data.n_samples={args.samples}"]
+            seconds, peak = measure([*command, *args.overrides, "hydra.run.dir=run"], scratch)
+            label, model = args.overrides and " ".join(args.overrides), scratch / "run" / "model.joblib"
+        else:
+            generate = [sys.executable, "-m", "moonml.data", "generate", "--output", str(scratch)]
+            subprocess.run([*generate, "--samples", str(args.samples)], check=True, capture_output=True)
+            reference = Path(__file__).resolve().parent / "reference.py"
+            train, test = scratch / "train.csv", scratch / "test.csv"
+            command = [sys.executable, str(reference), str(train), str(test), str(scratch), args.reference]
+            seconds, peak = measure(command, scratch)
+            label, model = f"bench/reference.py, grid {args.reference}", scratch / "model.joblib"
+        model_mb = model.stat().st_size / 1e6
+    data_mb = args.samples * ROW_BYTES / 1e6
+    print(f"{args.samples:,} rows ({data_mb:.0f} MB of data), {label or 'no overrides'}")
     print(f"wall time {seconds:.1f} s; peak memory (PSS), all processes together, {peak / 1e6:.0f} MB")
     print(f"({peak / 1e6 / data_mb:.1f} x the data); model.joblib {model_mb:.1f} MB")
 
