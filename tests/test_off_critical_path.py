@@ -24,14 +24,17 @@ def test_logging_helper_runs_at_the_runs_priority(tmp_path: Path) -> None:
     assert helper_niceness == os.nice(0)
 
 
-def session_members(session_id: int) -> list[str]:
-    """Command lines of the live processes in a session (orphans included: they keep its id)."""
-    members = []
+def session_members(session_id: int) -> dict[int, str]:
+    """pid -> command line of the live processes in a session (orphans keep its id).
+
+    A process that is exiting reads an empty command line.
+    """
+    members = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
             if int(fields[3]) == session_id and fields[0] != "Z":
-                members.append((stat.parent / "cmdline").read_text().replace("\0", " "))
+                members[int(stat.parent.name)] = (stat.parent / "cmdline").read_text().replace("\0", " ")
         except (OSError, IndexError):
             continue  # it ended while we looked
     return members
@@ -58,7 +61,7 @@ def test_quick_exit_leaves_no_worker_processes(tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while (left := session_members(process.pid)) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert left == []
+    assert left == {}
 
 
 @pytest.mark.slow
@@ -77,9 +80,19 @@ def test_nothing_it_started_is_left_running_once_it_has_exited(tmp_path: Path) -
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        returncode = process.wait(timeout=240)
+        # What each process is, noted while it runs: one that is exiting has no command line.
+        seen: dict[int, str] = {}
+        deadline = time.monotonic() + 240
+        while process.poll() is None and time.monotonic() < deadline:
+            seen.update({pid: cmd for pid, cmd in session_members(process.pid).items() if cmd})
+            time.sleep(0.1)
+        returncode = process.wait(timeout=1)
     assert returncode == 0, (tmp_path / "out.txt").read_text()
     # multiprocessing's resource tracker is the one exception: it has nothing to unload and
     # exits as soon as the last process that could use it has gone.
-    left = [cmd for cmd in session_members(process.pid) if "resource_tracker" not in cmd]
-    assert left == []
+    left = {
+        pid: seen.get(pid, cmd)
+        for pid, cmd in session_members(process.pid).items()
+        if "resource_tracker" not in seen.get(pid, cmd)
+    }
+    assert left == {}
