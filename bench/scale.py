@@ -79,7 +79,8 @@ def main() -> None:
         if args.reference is None:
             command = [sys.executable, "-m", "moonml", "data=generated", f"data.n_samples={args.samples}"]
             seconds, peak = measure([*command, *args.overrides, "hydra.run.dir=run"], scratch)
-            label, model = args.overrides and " ".join(args.overrides), scratch / "run" / "model.joblib"
+            label = " ".join(args.overrides) or "no overrides"
+            model = scratch / "run" / "model.joblib"
         else:
             generate = [sys.executable, "-m", "moonml.data", "generate", "--output", str(scratch)]
             subprocess.run([*generate, "--samples", str(args.samples)], check=True, capture_output=True)
@@ -90,7 +91,7 @@ def main() -> None:
             label, model = f"bench/reference.py, grid {args.reference}", scratch / "model.joblib"
         model_mb = model.stat().st_size / 1e6
     data_mb = args.samples * ROW_BYTES / 1e6
-    print(f"{args.samples:,} rows ({data_mb:.0f} MB of data), {label or 'no overrides'}")
+    print(f"{args.samples:,} rows ({data_mb:.0f} MB of data), {label}")
     print(f"wall time {seconds:.1f} s; peak memory (PSS), all processes together, {peak / 1e6:.0f} MB")
     print(f"({peak / 1e6 / data_mb:.1f} x the data); model.joblib {model_mb:.1f} MB")
 

@@ -159,24 +159,12 @@ def _grow_fold(
     forest: BaseEstimator,
     split: int,
 ) -> dict[int, dict[str, Any]]:
-    """A task of the search: the data, folds and scoring are shared, the forest and fold vary."""
-    return _grow_and_score(forest, X, y, splits[split], sizes, scorer, error_score)
-
-
-def _grow_and_score(
-    forest: BaseEstimator,
-    X: Any,
-    y: Any,
-    split: tuple[np.ndarray, np.ndarray],
-    sizes: list[int],
-    scorer: Callable,
-    error_score: Any,
-) -> dict[int, dict[str, Any]]:
-    """One fold: grow the forest through `sizes`, scoring it at each, as _fit_and_score reports.
+    """A task of the search: grow `forest` on fold `split` through `sizes`, scoring it at each, as
+    _fit_and_score reports. The data, folds and scoring are shared by every task.
 
     fit_time is the time taken to grow the forest to that size, as a separate fit would take.
     """
-    train, test = split
+    train, test = splits[split]
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
     forest.set_params(warm_start=True)

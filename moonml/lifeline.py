@@ -34,11 +34,12 @@ def workers_exit_with_this_process() -> Iterator[None]:
     """Parallel scikit-learn/joblib work in the block runs in loky workers that watch this process."""
     from joblib import parallel_config
 
-    with parallel_config(backend="loky", initializer=_serve_search, initargs=(os.getpid(),)):
+    with parallel_config(backend="loky", initializer=serve_as_worker_of, initargs=(os.getpid(),)):
         yield
 
 
-def _serve_search(parent_pid: int) -> None:
+def serve_as_worker_of(parent_pid: int) -> None:
+    """In a search worker: ignore Ctrl-C and exit once `parent_pid` is gone."""
     # Ctrl-C reaches the whole process group; the parent stops the search and ends the workers,
     # so a worker's own KeyboardInterrupt would only print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from moonml.lifeline import exit_with_parent
+from moonml.lifeline import serve_as_worker_of
 
 # What the forkserver imports once, for every worker it forks.
 PRELOAD = ["moonml.forest_search"]
@@ -101,11 +101,8 @@ def _main_is_not_reimported() -> bool:
 
 def _serve(shared: tuple) -> None:
     global _shared
-    # Ctrl-C reaches the whole process group; the parent stops the search and ends the pool,
-    # so a worker's own KeyboardInterrupt would only print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The worker's parent is the forkserver, which exits when moonml does (killed too).
-    exit_with_parent(os.getppid())
+    serve_as_worker_of(os.getppid())
     _shared = shared
 
 
