@@ -38,10 +38,13 @@ class AzureMLData:
     name: str = "moon_dataset"  # registered file dataset holding train.csv and test.csv
     version: Optional[str] = None  # None: the latest version
     mode: str = "mount"  # how an AzureML job receives it: mount | download
+    # The SDK that registered it (moonml.data register uses azureml.sdk, v1 unless set): an SDK v2
+    # job consumes a v1 file dataset as mltable (eval_mount/eval_download), a v2 one as uri_folder.
+    registered_with: str = "v1"
     download_dir: str = "data/azureml"  # where the files land when run outside an AzureML job
     train_file: str = "train.csv"
     test_file: str = "test.csv"
-    # Job inputs the azureml launcher attaches: {input name: {dataset, version, mode}}
+    # Job inputs the azureml launcher attaches: {input name: {dataset, version, mode, registered_with}}
     azureml_inputs: dict[str, Any] = field(default_factory=dict)
 
 

@@ -31,34 +31,74 @@ WORKSPACE_PATH = (
 TOKEN = "stand-in-token"
 
 
+STORAGE_ACCOUNT = "moonstorage"  # blob paths are path-style: /<account>/<container>/<blob>
+CONTAINER = "azureml-blobstore-0001"
+CREATED_AT = "2026-11-01T00:00:00.000000+00:00"
+
+
 @dataclass
 class StandIn:
+    """What the service holds and what it was sent.
+
+    `data` and `environments` are the registered assets the SDK resolves references against
+    (name -> version -> the REST `properties`); `blobs` what was uploaded, by path; `sent` the
+    JSON body of every PUT/POST, in order, as (method, path without query, body).
+    """
+
     port: int = 0
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     statuses: dict[str, list[str]] = field(default_factory=dict)  # job name -> statuses to report
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # MLflow run id -> metrics
+    data: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    environments: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # code version -> its body
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # job name -> the body received
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    sent: list[tuple[str, str, Any]] = field(default_factory=list)
+    # Each new job takes the next plan: the statuses it reports, the metrics its MLflow run holds.
+    job_plans: list[tuple[list[str], dict[str, float]]] = field(default_factory=list)
+    # While set and not released, job submissions get no answer (a transfer that does not progress).
+    hold_jobs: threading.Event | None = None
 
     @property
     def mlflow_uri(self) -> str:
         return f"azureml://127.0.0.1:{self.port}/mlflow/v1.0{WORKSPACE_PATH}"
 
-    def answer(self, path: str) -> tuple[int, dict[str, Any]]:
+    @property
+    def blob_root(self) -> str:
+        return f"https://127.0.0.1:{self.port}/{STORAGE_ACCOUNT}"
+
+    def register_data(self, name: str, version: str, data_type: str = "uri_folder") -> None:
+        """A data asset version as `moonml.data register` leaves it (files on the default datastore)."""
+        uri = f"azureml://{WORKSPACE_PATH[1:]}/datastores/workspaceblobstore/paths/datasets/{name}/{version}/"
+        self.data.setdefault(name, {})[version] = {
+            "dataType": data_type,
+            "dataUri": uri,
+            "isAnonymous": False,
+            "isArchived": False,
+            "tags": {},
+            "properties": {},
+        }
+
+    def register_environment(self, name: str, version: str, image: str) -> None:
+        self.environments.setdefault(name, {})[version] = {
+            "image": image,
+            "osType": "Linux",
+            "isAnonymous": False,
+            "isArchived": False,
+            "autoRebuild": "OnBaseImageUpdate",
+            "tags": {},
+            "properties": {},
+        }
+
+    def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        """(status, JSON answer) of one request; None answers with headers only."""
         url = urlparse(path)
-        if url.path == WORKSPACE_PATH:
-            workspace = {"mlFlowTrackingUri": self.mlflow_uri}
-            return 200, {
-                "id": WORKSPACE_PATH,
-                "name": "moon-ws",
-                "location": "westeurope",
-                "properties": workspace,
-            }
-        if url.path.startswith(WORKSPACE_PATH + "/jobs/"):
-            name = url.path.rsplit("/", 1)[1]
-            if name not in self.statuses:
-                return 404, {"error": {"code": "NotFound", "message": f"job {name} not found"}}
-            statuses = self.statuses[name]
-            status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
-            return 200, job_body(name, status)
+        if url.path.startswith(f"/{STORAGE_ACCOUNT}/"):
+            return self._blob(method, url.path, parse_qs(url.query), body)
+        if url.path.startswith(WORKSPACE_PATH):
+            relative = url.path[len(WORKSPACE_PATH) :].strip("/").split("/")
+            return self._workspace(method, relative, parse_qs(url.query), body)
         if url.path.endswith("/api/2.0/mlflow/runs/get"):
             run_id = parse_qs(url.query)["run_id"][0]
             if run_id not in self.metrics:
@@ -68,7 +108,149 @@ class StandIn:
             ]
             info = {"run_id": run_id, "run_uuid": run_id, "experiment_id": "1", "status": "FINISHED"}
             return 200, {"run": {"info": info, "data": {"metrics": values, "params": [], "tags": []}}}
-        return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {url.path}"}}
+        return not_found(url.path)
+
+    def _workspace(
+        self, method: str, parts: list[str], query: dict[str, list[str]], body: Any
+    ) -> tuple[int, Any]:
+        if parts == [""]:
+            workspace = {"mlFlowTrackingUri": self.mlflow_uri}
+            return 200, {
+                "id": WORKSPACE_PATH,
+                "name": "moon-ws",
+                "location": "westeurope",
+                "properties": workspace,
+            }
+        kind, rest = parts[0], parts[1:]
+        if kind == "jobs" and len(rest) == 1:
+            return self._job(method, rest[0], body)
+        if kind in ("data", "environments"):
+            return self._asset(kind, self.data if kind == "data" else self.environments, method, rest, body)
+        if kind == "codes":
+            return self._code(method, rest, query, body)
+        if kind == "datastores" and rest == ["workspaceblobstore"]:
+            return 200, arm(
+                "datastores",
+                "workspaceblobstore",
+                {
+                    "datastoreType": "AzureBlob",
+                    "accountName": STORAGE_ACCOUNT,
+                    "containerName": CONTAINER,
+                    "endpoint": "core.windows.net",
+                    "protocol": "https",
+                    "isDefault": True,
+                    "credentials": {"credentialsType": "None"},
+                },
+            )
+        return not_found("/".join(parts))
+
+    def _job(self, method: str, name: str, body: Any) -> tuple[int, Any]:
+        if method == "PUT":
+            if self.hold_jobs is not None:
+                self.hold_jobs.wait(60)
+            # What the service would receive; it answers with the job as it filed it.
+            self.jobs[name] = body
+            if name not in self.statuses:
+                statuses, metrics = self.job_plans.pop(0) if self.job_plans else (["NotStarted"], {})
+                self.statuses[name], self.metrics[name] = list(statuses), dict(metrics)
+        if name not in self.statuses:
+            return 404, {"error": {"code": "NotFound", "message": f"job {name} not found"}}
+        statuses = self.statuses[name]
+        status = statuses.pop(0) if len(statuses) > 1 and method == "GET" else statuses[0]
+        answer = job_body(name, status)
+        if name in self.jobs:
+            services = answer["properties"]["services"]
+            answer["properties"] = {**self.jobs[name]["properties"], "status": status, "services": services}
+        return (201 if method == "PUT" else 200), answer
+
+    def _asset(
+        self, kind: str, store: dict[str, dict[str, dict[str, Any]]], method: str, rest: list[str], body: Any
+    ) -> tuple[int, Any]:
+        name = rest[0]
+        versions = store.get(name, {})
+        if method == "PUT" and len(rest) == 3:
+            versions = store.setdefault(name, {})
+            versions[rest[2]] = dict(body["properties"])
+        if not versions:
+            return 404, {"error": {"code": "UserError", "message": f"{kind} {name} not found"}}
+        if len(rest) == 1:  # the container: which version is the latest
+            latest = max(versions, key=version_order)
+            return 200, arm(kind, name, {"latestVersion": latest, "nextVersion": str(int(latest) + 1)})
+        if len(rest) == 2:  # the version list, newest first
+            newest_first = sorted(versions, key=version_order, reverse=True)
+            return 200, {"value": [arm(f"{kind}/{name}/versions", v, versions[v]) for v in newest_first]}
+        version = rest[2]
+        if version not in versions:
+            return 404, {"error": {"code": "UserError", "message": f"{kind} {name}:{version} not found"}}
+        return (201 if method == "PUT" else 200), arm(f"{kind}/{name}/versions", version, versions[version])
+
+    def _code(self, method: str, rest: list[str], query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        # Anonymous code assets: looked up by content hash, else uploaded through a SAS URI.
+        if method == "GET" and len(rest) == 2:
+            wanted = query.get("hash", [None])[0]
+            found = [
+                b for b in self.codes.values() if b["properties"].get("properties", {}).get("hash") == wanted
+            ]
+            return 200, {"value": found}
+        name, version = rest[0], rest[2]
+        if method == "POST" and rest[3:] == ["startPendingUpload"]:
+            container = f"{self.blob_root}/{CONTAINER}"
+            return 200, {
+                "blobReferenceForConsumption": {
+                    "blobUri": container,
+                    "credential": {
+                        "credentialType": "SAS",
+                        "sasUri": f"{container}?sv=2021-08-06&sig=stand-in",
+                    },
+                },
+                "pendingUploadId": version,
+                "pendingUploadType": "TemporaryBlobReference",
+            }
+        if method == "PUT":
+            self.codes[version] = arm(f"codes/{name}/versions", version, body["properties"])
+        if version not in self.codes:
+            return 404, {"error": {"code": "UserError", "message": f"code {name}:{version} not found"}}
+        return (201 if method == "PUT" else 200), self.codes[version]
+
+    def _blob(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        blob = path.split("/", 3)[3] if path.count("/") >= 3 else ""
+        if method == "PUT" and query.get("comp") == ["metadata"]:
+            return (200, None) if blob in self.blobs else (404, None)
+        if method == "PUT":
+            self.blobs[blob] = body
+            return 201, None
+        if method == "HEAD" and blob in self.blobs:
+            return 200, None
+        if method == "GET" and not blob:  # list blobs: none held yet under the asked prefix
+            return (
+                200,
+                b'<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs /></EnumerationResults>',
+            )
+        return 404, None
+
+
+def version_order(version: str) -> tuple[int, str]:
+    return (int(version), version) if version.isdigit() else (0, version)
+
+
+def arm(kind: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An ARM resource of the workspace as the service returns it (id, name, type, systemData)."""
+    return {
+        "id": f"{WORKSPACE_PATH}/{kind}/{name}",
+        "name": name,
+        "type": f"Microsoft.MachineLearningServices/workspaces/{kind.split('/')[0]}",
+        "properties": properties,
+        "systemData": {
+            "createdAt": CREATED_AT,
+            "createdBy": "moonml tests",
+            "createdByType": "User",
+            "lastModifiedAt": CREATED_AT,
+        },
+    }
+
+
+def not_found(path: str) -> tuple[int, Any]:
+    return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {path}"}}
 
 
 def job_body(name: str, status: str) -> dict[str, Any]:
@@ -143,15 +325,36 @@ def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[St
     cert, key = self_signed_certificate(folder)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+        protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's connection pools expect
+
+        def handle_any(self) -> None:
             state.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-            code, answer = state.answer(self.path)
-            body = json.dumps(answer).encode()
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body: Any = raw
+            if raw and "json" in (self.headers.get("Content-Type") or ""):
+                body = json.loads(raw)
+                state.sent.append((self.command, urlparse(self.path).path, body))
+            code, answer = state.answer(self.command, self.path, body)
+            payload = (
+                answer
+                if isinstance(answer, bytes)
+                else b""
+                if answer is None
+                else json.dumps(answer).encode()
+            )
             self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            if payload:
+                kind = "application/xml" if isinstance(answer, bytes) else "application/json"
+                self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(payload)))
+            # What storage answers with every blob write (the storage client reads them back).
+            self.send_header("ETag", '"0x8DC0000000000001"')
+            self.send_header("Last-Modified", "Sun, 01 Nov 2026 00:00:00 GMT")
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_PATCH = do_DELETE = handle_any
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -6,6 +6,7 @@ environments.get / create_or_update, workspaces.get). Metrics come back through 
 client reading a local sqlite store that stands in for the workspace's MLflow.
 """
 
+import io
 import json
 import shlex
 import sys
@@ -13,14 +14,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from azure.ai.ml import load_environment, load_job
-from azure.ai.ml.entities import Command, Environment
-from azure.ai.ml.operations import EnvironmentOperations, JobOperations
-from azure.core.exceptions import ResourceNotFoundError
+import yaml
+from azure.ai.ml import MLClient, load_environment, load_job
+from azure.ai.ml.entities import Command
+from azure.identity import ClientSecretCredential
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra_plugins.hydra_azureml_launcher import _core, _v2
@@ -33,7 +33,8 @@ ENVIRONMENTS = [
     ("pip", [], "azureml:moonml-pip:"),
     ("docker", ["environment.image=myacr.azurecr.io/moonml:1.0"], "azureml:moonml-docker:"),
     ("registered", ["environment.name=team-env", "environment.version=3"], "azureml:team-env:3"),
-    ("registered", ["environment.name=team-env"], "azureml:team-env@latest"),
+    # Not "azureml:team-env@latest": azure-ai-ml would look for an environment named "azureml:team-env".
+    ("registered", ["environment.name=team-env"], "team-env@latest"),
 ]
 WORKSPACE = [
     "azureml.subscription_id=00000000-0000-0000-0000-000000000001",
@@ -51,6 +52,27 @@ def v2_dry_run(runner: Any, project: Path, sweep_dir: Path, overrides: list[str]
     with sweep:
         assert sweep.returns is not None
         yield list(sweep.returns[0])
+
+
+def as_yaml(entity: Any) -> Any:
+    """An azure-ai-ml job or environment as its YAML says it (what load_job/load_environment read)."""
+    stream = io.StringIO()
+    entity.dump(stream)
+    return yaml.safe_load(stream.getvalue())
+
+
+def job_fields(job: Any) -> dict[str, Any]:
+    """What a job sends, by the SDK's public attributes (load_job returns a Command, not a CommandJob).
+
+    Reading YAML strips the "azureml:" of references (submitting shows they still resolve).
+    """
+    fields = ("command", "code", "compute", "environment_variables", "experiment_name", "display_name")
+    inputs = {name: (i.type, i.path.removeprefix("azureml:"), i.mode) for name, i in job.inputs.items()}
+    return {
+        **{f: getattr(job, f) for f in (*fields, "tags")},
+        "environment": job.environment.removeprefix("azureml:"),
+        "inputs": inputs,
+    }
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -112,16 +134,13 @@ def test_dry_run_builds_the_command_job_and_its_yaml_loads_back_equal(
             assert not (code / "conf" / "nested" / "config.json").exists()
 
             # The SDK's own loader reads the written YAML back to an equal job.
-            loaded = load_job(out / "job.yml")
-            assert isinstance(loaded, Command)
-            assert _v2.job_dict(loaded) == _v2.job_dict(job)
-            assert loaded.command == job.command and loaded.code == job.code
+            assert job_fields(load_job(out / "job.yml")) == job_fields(job)
 
             if environment == "registered":
                 assert not (out / "environment.yml").exists()
                 continue
             env = load_environment(out / "environment.yml")
-            assert env._to_dict() == ret.return_value["environment"]._to_dict()
+            assert as_yaml(env) == as_yaml(ret.return_value["environment"])
             name, version = job.environment.removeprefix("azureml:").split(":")
             assert (env.name, env.version) == (name, version)
             if environment == "pip":
@@ -151,39 +170,50 @@ def test_same_definition_same_environment_version(
 
 
 @pytest.mark.parametrize(
-    "version, mode, path, v2_mode",
+    "registered_with, version, mode, path, v2_type, v2_mode",
     [
-        ("2", "mount", "azureml:moon_dataset:2", "ro_mount"),
-        ("null", "download", "azureml:moon_dataset@latest", "download"),
+        ("v2", "2", "mount", "azureml:moon_dataset:2", "uri_folder", "ro_mount"),
+        # Not "azureml:moon_dataset@latest": azure-ai-ml would look for data named "azureml:moon_dataset".
+        ("v2", "null", "download", "moon_dataset@latest", "uri_folder", "download"),
+        # A v1 file dataset (moonml.data register's default) in a v2 job, as Microsoft documents it.
+        ("v1", "2", "mount", "azureml:moon_dataset:2", "mltable", "eval_mount"),
+        ("v1", "null", "download", "moon_dataset@latest", "mltable", "eval_download"),
     ],
 )
 def test_registered_data_is_an_input_the_command_names(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
+    registered_with: str,
     version: str,
     mode: str,
     path: str,
+    v2_type: str,
     v2_mode: str,
 ) -> None:
     with v2_dry_run(
         hydra_sweep_runner,
         moonml_copy,
         tmp_path / "sweep",
-        ["compute=cpu-cluster", "data=azureml", f"data.version={version}", f"data.mode={mode}"],
+        [
+            "compute=cpu-cluster",
+            "data=azureml",
+            f"data.registered_with={registered_with}",
+            f"data.version={version}",
+            f"data.mode={mode}",
+        ],
     ) as returns:
         (ret,) = returns
         job = ret.return_value["command_job"]
         (name,) = job.inputs
         assert name == "moon_dataset"
-        data = job._to_job()._to_dict()["inputs"]["moon_dataset"]
-        assert dict(data) == {"type": "uri_folder", "path": path, "mode": v2_mode}
+        data = job.inputs["moon_dataset"]
+        assert (data.type, data.path, data.mode) == (v2_type, path, v2_mode)
         # AzureML replaces ${{inputs.NAME}} by the mount point; moonml reads AZURE_ML_INPUT_NAME.
         prefix, rest = job.command.split(" ", 1)
         assert prefix == "AZURE_ML_INPUT_moon_dataset=${{inputs.moon_dataset}}"
         assert rest.startswith("python -m moonml ") and "data=azureml" in rest.split()
-        loaded = load_job(Path(ret.return_value["dry_run_dir"]) / "job.yml")
-        assert _v2.job_dict(loaded) == _v2.job_dict(job)
+        assert job_fields(load_job(Path(ret.return_value["dry_run_dir"]) / "job.yml")) == job_fields(job)
 
 
 def test_the_input_is_named_by_the_app_not_by_the_data_asset(
@@ -200,9 +230,7 @@ def test_the_input_is_named_by_the_app_not_by_the_data_asset(
     ) as returns:
         (ret,) = returns
         job = ret.return_value["command_job"]
-        assert job._to_job()._to_dict()["inputs"] == {
-            "moon_dataset": {"type": "uri_folder", "path": "azureml:moon-data@latest", "mode": "ro_mount"}
-        }
+        assert job_fields(job)["inputs"] == {"moon_dataset": ("mltable", "moon-data@latest", "eval_mount")}
         assert job.command.startswith("AZURE_ML_INPUT_moon_dataset=${{inputs.moon_dataset}} python ")
         data_cfg = ret.cfg.data
         assert input_name(data_cfg) == "moon_dataset"
@@ -234,70 +262,20 @@ def test_azureml_sdk_setting_selects_v2_and_a_bad_value_is_refused(
 # --- submit and wait: the real MLClient and MLflow against a stand-in server ---------------------
 
 
-class Service:
-    """What the doubled operations recorded; `azure` is the stand-in server's state."""
-
-    def __init__(self, azure: StandIn) -> None:
-        self.azure = azure
-        self.environments: dict[tuple[str, str], Any] = {}
-        self.created_environments: list[Environment] = []
-        self.submitted: list[dict[str, Any]] = []
-        self.plans: list[dict[str, Any]] = []
-        self.clients: list[Any] = []
-
-
 @pytest.fixture
-def service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Service]:
-    """Job status, workspace and MLflow metrics go through the real SDKs to the stand-in server.
-
-    Doubled: environment lookup/creation and job creation (which uploads the code to blob
-    storage, a host the stand-in cannot be).
-    """
+def service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[StandIn]:
+    """The stand-in AzureML service, holding what a workspace would: data asset moon_dataset
+    versions 1 and 2, environment team-env versions 3 and 4. Nothing in the SDK is doubled but
+    the login: references resolve, the code uploads and jobs are created through its HTTP calls."""
     Plugins.instance()  # Hydra's plugin scan re-executes the plugin modules: let it happen first
     for key in ("MSI_ENDPOINT", "IDENTITY_ENDPOINT", "AZUREML_RUN_ID"):
         monkeypatch.delenv(key, raising=False)
-
-    def under_deadline(what: str) -> None:
-        assert threading.current_thread().name.startswith(f"azureml: {what}")
-
     with stand_in_azure(monkeypatch, tmp_path) as azure:
-        state = Service(azure)
-
-        def environments_get(self: Any, name: str, version: Any = None, label: Any = None) -> Any:
-            under_deadline("looking up environment")
-            key = (name, version or label)
-            if key not in state.environments:
-                raise ResourceNotFoundError(f"Environment {name}:{version} not found")
-            return state.environments[key]
-
-        def environments_create(self: Any, environment: Environment) -> Environment:
-            under_deadline("creating environment")
-            state.created_environments.append(environment)
-            state.environments[(environment.name, environment.version)] = environment
-            return environment
-
-        def jobs_create(self: Any, job: Any, **kwargs: Any) -> Any:
-            under_deadline("submitting job #")
-            state.clients.append(self)
-            plan = state.plans[len(state.submitted)]
-            assert job.name, "the launcher names the job before sending it"
-            code = Path(job.code)
-            state.submitted.append(
-                {
-                    "job": job,
-                    # The SDK uploads `code` during create_or_update: record what it would upload.
-                    "files": {p.relative_to(code).as_posix() for p in code.rglob("*") if p.is_file()},
-                }
-            )
-            # The service keeps the name the job was sent with.
-            azure.statuses[job.name] = list(plan["statuses"])
-            azure.metrics[job.name] = plan.get("metrics", {})
-            return SimpleNamespace(name=job.name, studio_url=f"https://ml.azure.com/runs/{job.name}")
-
-        monkeypatch.setattr(EnvironmentOperations, "get", environments_get)
-        monkeypatch.setattr(EnvironmentOperations, "create_or_update", environments_create)
-        monkeypatch.setattr(JobOperations, "create_or_update", jobs_create)
-        yield state
+        for version in ("1", "2"):
+            azure.register_data("moon_dataset", version)
+        for version in ("3", "4"):
+            azure.register_environment("team-env", version, f"myacr.azurecr.io/team:{version}")
+        yield azure
 
 
 def launch(runner: Any, project: Path, tmp_path: Path, overrides: list[str], monkeypatch: Any) -> list[Any]:
@@ -320,8 +298,19 @@ def launch(runner: Any, project: Path, tmp_path: Path, overrides: list[str], mon
         with sweep:
             pass
     except LauncherError:
-        pass  # Hydra raises the first failed job's error after the launcher returned
+        if not returned:  # the launcher itself failed
+            raise
+        # else Hydra raised the first failed job's error after the launcher returned
     return returned
+
+
+def uploaded_files(azure: StandIn) -> set[str]:
+    """The snapshot's files as the SDK uploaded them (blob paths below the code folder)."""
+    return {blob.split("/", 1)[1] for blob in azure.blobs if blob.startswith("snapshot/")}
+
+
+def arm_id(kind: str, name: str, version: str) -> str:
+    return f"{WORKSPACE_PATH}/{kind}/{name}/versions/{version}"
 
 
 @pytest.mark.slow
@@ -329,17 +318,15 @@ def test_submit_and_wait_return_metrics_and_failures(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
-    service: Service,
+    service: StandIn,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    deadlines: dict[str, float],
 ) -> None:
-    service.plans = [
-        {"statuses": ["Queued", "Running", "Completed"], "metrics": {"cv_best_score": 0.97}},
-        {"statuses": ["Starting", "Failed"]},
-        {
-            "statuses": ["Preparing", "Running", "Finalizing", "Completed"],
-            "metrics": {"cv_best_score": 0.9, "test_accuracy": 0.88},
-        },
+    service.job_plans = [
+        (["Queued", "Running", "Completed"], {"cv_best_score": 0.97}),
+        (["Starting", "Failed"], {}),
+        (["Preparing", "Running", "Finalizing", "Completed"], {"cv_best_score": 0.9, "test_accuracy": 0.88}),
     ]
     returns = launch(
         hydra_sweep_runner,
@@ -350,7 +337,7 @@ def test_submit_and_wait_return_metrics_and_failures(
         monkeypatch,
     )
     out = capsys.readouterr().out
-    job_a, job_b, job_c = (sub["job"].name for sub in service.submitted)
+    job_a, job_b, job_c = service.jobs
     assert f"job #0 {job_a}: Queued" in out and f"job #0 {job_a}: Completed" in out
     assert f"job #1 {job_b}: Failed" in out
     assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.COMPLETED]
@@ -360,26 +347,28 @@ def test_submit_and_wait_return_metrics_and_failures(
     failure = str(returns[1]._return_value)
     assert failure.startswith(f"run {job_b} (job #1) Failed: ")
     assert failure.endswith(f"logs: https://ml.azure.com/runs/{job_b}")  # where the logs are
-    # The real MLClient, for the configured workspace, with the credential choose_auth picked.
-    client = service.clients[0]
-    assert client._operation_scope.workspace_name == "moon-ws"
-    assert client._operation_scope.resource_group_name == "moon-rg"
-    assert type(client._credential).__name__ == "ClientSecretCredential"
-    # Status through the jobs API, metrics through azureml-mlflow's REST store (job name = run id).
-    paths = [path for _, path, _ in service.azure.requests]
+    # Status through the jobs API, metrics through azureml-mlflow's REST store (job name = run id),
+    # everything with the token of the credential choose_auth picked.
+    paths = [path for _, path, _ in service.requests]
     assert any(p.startswith(f"{WORKSPACE_PATH}/jobs/{job_a}?") for p in paths)
     assert any("/api/2.0/mlflow/runs/get?" in p and f"run_id={job_c}" in p for p in paths)
-    assert {auth for _, _, auth in service.azure.requests} == {f"Bearer {TOKEN}"}
+    assert {auth for _, p, auth in service.requests if p.startswith("/subscriptions/")} == {f"Bearer {TOKEN}"}
     # One environment, created once (its version is a content hash) for all three jobs.
-    (created,) = service.created_environments
-    assert created.name == "moonml-pip" and created.image == _v2.BASE_IMAGE
-    for idx, sub in enumerate(service.submitted):
-        job = sub["job"]
-        assert isinstance(job, Command)
-        assert job.environment == f"azureml:moonml-pip:{created.version}"
-        assert job.compute == "gpu-cluster" and f"seed={idx + 1}" in job.command.split()
-        assert "moonml/train.py" in sub["files"] and ".env" not in sub["files"]
-    assert f"job #0 submitted as {job_a} on gpu-cluster: https://ml.azure.com/runs/{job_a}" in out
+    (version,) = service.environments["moonml-pip"]
+    created = service.environments["moonml-pip"][version]
+    assert created["image"] == _v2.BASE_IMAGE and "condaFile" in created
+    for idx, (name, body) in enumerate(service.jobs.items()):
+        job = body["properties"]
+        assert job["environmentId"] == arm_id("environments", "moonml-pip", version)
+        assert job["computeId"].endswith("/computes/gpu-cluster")
+        assert f"seed={idx + 1}" in job["command"].split() and job["experimentName"] == "moonml"
+        assert job["codeId"].startswith(f"{WORKSPACE_PATH}/codes/")
+        assert f"job #{idx} submitted as {name} on gpu-cluster: https://ml.azure.com/runs/{name}" in out
+    files = uploaded_files(service)
+    assert "moonml/train.py" in files and ".env" not in files and "mlflow.db" not in files
+    assert {"looking up environment moonml-pip", "creating environment moonml-pip"} <= {
+        what.split(":")[0] for what in deadlines
+    }
     assert len({job_a, job_b, job_c}) == 3
 
 
@@ -387,43 +376,115 @@ def test_submit_without_waiting_then_again_reuses_the_environment(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
-    service: Service,
+    service: StandIn,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service.plans = [{"statuses": ["Queued"]}, {"statuses": ["Queued"]}]
     (first,) = launch(hydra_sweep_runner, moonml_copy, tmp_path / "1", ["compute=cpu-cluster"], monkeypatch)
     (second,) = launch(hydra_sweep_runner, moonml_copy, tmp_path / "2", ["compute=cpu-cluster"], monkeypatch)
     assert first.status == second.status == JobStatus.COMPLETED
-    job_a, job_b = (sub["job"].name for sub in service.submitted)
+    job_a, job_b = service.jobs
     assert first.return_value == {"run_id": job_a, "url": f"https://ml.azure.com/runs/{job_a}"}
     assert second.return_value == {"run_id": job_b, "url": f"https://ml.azure.com/runs/{job_b}"}
-    assert not [p for _, p, _ in service.azure.requests if "/jobs/" in p]  # wait=false: no polling
+    assert not [p for m, p, _ in service.requests if "/jobs/" in p and m == "GET"]  # wait=false: no polling
     # The unchanged definition keeps its name and version: created once, then found.
-    assert len(service.created_environments) == 1
-    assert {s["job"].environment for s in service.submitted} == {
-        f"azureml:moonml-pip:{service.created_environments[0].version}"
+    created = [p for m, p, _ in service.sent if m == "PUT" and "/environments/" in p]
+    (version,) = service.environments["moonml-pip"]
+    assert created == [arm_id("environments", "moonml-pip", version)]
+    assert {body["properties"]["environmentId"] for body in service.jobs.values()} == {
+        arm_id("environments", "moonml-pip", version)
     }
 
 
+REFERENCES = [
+    # (overrides, data version the job receives, environment version the job runs in)
+    (["data.version=null", "environment.version=null"], "2", "4"),
+    (["data.version=null", "environment.version=3"], "2", "3"),
+    (["data.version=1", "environment.version=null"], "1", "4"),
+    (["data.version=1", "environment.version=3"], "1", "3"),
+]
+
+
+@pytest.mark.parametrize("overrides, data_version, env_version", REFERENCES)
+def test_registered_data_and_environment_resolve_with_and_without_a_version(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    overrides: list[str],
+    data_version: str,
+    env_version: str,
+) -> None:
+    """What the real MLClient sends: no reference is left for the service to misread."""
+    settings = ["compute=cpu-cluster", "data=azureml", "data.registered_with=v2"]
+    settings += ["environment=registered", "environment.name=team-env", *overrides]
+    (ret,) = launch(hydra_sweep_runner, moonml_copy, tmp_path, settings, monkeypatch)
+    assert ret.status == JobStatus.COMPLETED, ret._return_value
+    ((name, body),) = service.jobs.items()
+    job = body["properties"]
+    assert job["inputs"] == {
+        "moon_dataset": {
+            "uri": arm_id("data", "moon_dataset", data_version),
+            "mode": "ReadOnlyMount",
+            "jobInputType": "uri_folder",
+        }
+    }
+    assert job["environmentId"] == arm_id("environments", "team-env", env_version)
+    assert job["command"].startswith("AZURE_ML_INPUT_moon_dataset=${{inputs.moon_dataset}} python -m moonml")
+    assert ret.return_value["run_id"] == name
+
+    # The dry run's job, as built and as its job.yml reads back, is accepted the same way.
+    client = MLClient(
+        ClientSecretCredential("00000000-0000-0000-0000-00000000000a", "b", "c"),
+        WORKSPACE[0].split("=")[1],
+        "moon-rg",
+        "moon-ws",
+        enable_telemetry=False,
+    )
+    with v2_dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "dry", settings) as returns:
+        (dry,) = returns
+        written = load_job(Path(dry.return_value["dry_run_dir"]) / "job.yml")
+        for job_object in (dry.return_value["command_job"], written):
+            created = client.jobs.create_or_update(job_object)
+            sent = service.jobs[created.name]["properties"]
+            assert sent["inputs"] == job["inputs"] and sent["environmentId"] == job["environmentId"]
+
+
+def test_an_sdk_refusal_is_one_line_with_the_sdks_words(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: StandIn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No latest version of a data asset that was never registered: the SDK says so (MlException)."""
+    sweep = moonml_sweep(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        [*WORKSPACE, "hydra.launcher.sdk=v2", "compute=cpu-cluster", "data=azureml", "data.name=no_such"],
+    )
+    with pytest.raises(LauncherError) as caught, sweep:
+        pass
+    message = str(caught.value)
+    assert "\n" not in message and "\x1b" not in message
+    assert message.startswith("submitting job #0")
+    assert "MlException: " in message and "no_such does not exist in workspace moon-ws" in message
+    assert not service.jobs
+
+
+@pytest.mark.slow
 def test_a_stalled_submission_names_the_job_that_may_exist(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
-    service: Service,
+    service: StandIn,
     monkeypatch: pytest.MonkeyPatch,
     deadlines: dict[str, float],
 ) -> None:
-    """The upload inside create_or_update never ends: its deadline grows with the snapshot, and
-    the message names the job (named before sending) and its studio page."""
-    release = threading.Event()
-    sent: list[tuple[str, int]] = []
-
-    def stall(self: Any, job: Any, **kwargs: Any) -> None:
-        code = Path(job.code)
-        sent.append((job.name, sum(p.stat().st_size for p in code.rglob("*") if p.is_file())))
-        release.wait(60)  # a transfer that does not progress
-
-    monkeypatch.setattr(JobOperations, "create_or_update", stall)
+    """The job request gets no answer: the deadline grows with the snapshot, and the message names
+    the job (named before sending) and its studio page."""
+    service.hold_jobs = threading.Event()
     sweep = moonml_sweep(
         hydra_sweep_runner,
         moonml_copy,
@@ -431,7 +492,7 @@ def test_a_stalled_submission_names_the_job_that_may_exist(
         [
             "hydra.launcher.sdk=v2",
             *WORKSPACE,
-            "azureml.timeout_s=0.5",
+            "azureml.timeout_s=2",
             "hydra.launcher.upload_mb_per_s=2",
             "compute=cpu-cluster",
         ],
@@ -440,11 +501,13 @@ def test_a_stalled_submission_names_the_job_that_may_exist(
         with pytest.raises(LauncherError) as caught, sweep:
             pass
     finally:
-        release.set()
-    [(name, size)] = sent
-    assert deadlines["submitting job #0"] == pytest.approx(0.5 + size / (1024 * 1024) / 2)
+        service.hold_jobs.set()
+    size = sum(len(content) for blob, content in service.blobs.items() if blob.startswith("snapshot/"))
+    assert deadlines["submitting job #0"] == pytest.approx(2 + size / (1024 * 1024) / 2)
     message = str(caught.value)
     assert "\n" not in message and "no answer within" in message
+    sent = [path for method, path, _ in service.requests if method == "PUT" and "/jobs/" in path]
+    (name,) = (path.rsplit("/", 1)[1].split("?")[0] for path in sent)
     url = f"https://ml.azure.com/runs/{name}?wsid=/subscriptions/{WORKSPACE[0].split('=')[1]}"
     assert f"Job {name} of job #0 may exist anyway: look at {url}" in message
     assert "/resourcegroups/moon-rg/workspaces/moon-ws before submitting again" in message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,8 +17,8 @@ from typing import Any, TypeVar
 from . import _workspace
 from ._errors import LauncherError
 
-# Environment variables the AzureML runtime sets inside a job (v1 and v2 alike).
 T = TypeVar("T")
+# Environment variables the AzureML runtime sets inside a job (v1 and v2 alike).
 JOB_WORKSPACE_VARS = ("AZUREML_ARM_SUBSCRIPTION", "AZUREML_ARM_RESOURCEGROUP", "AZUREML_ARM_WORKSPACE_NAME")
 
 
@@ -32,6 +33,48 @@ def import_sdk() -> Any:
     # Every schema class the SDK marks experimental logs a warning when a job is (de)serialised.
     logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
     return ml
+
+
+def quiet_sdk_output() -> bool:
+    """Keep azure-core's log line per HTTP request (INFO) off the console, unless hydra.verbose
+    asked for the azure loggers (hydra.verbose=true or hydra.verbose=azure). Returns whether
+    the SDK may talk: then it also draws its upload progress bars."""
+    azure = logging.getLogger("azure")
+    if azure.isEnabledFor(logging.DEBUG):
+        return False
+    azure.setLevel(logging.WARNING)
+    return True
+
+
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def sdk_message(err: BaseException) -> str:
+    """An azure-ai-ml error's own words on one line.
+
+    The SDK formats an MlException for a terminal: colour codes, a numbered summary, then
+    "Details:" (what went wrong, each line "(x) ...") and "Resolutions:" (generic advice).
+    """
+    text = _COLOUR.sub("", str(getattr(err, "message", None) or err))
+    if "Details:" in text:
+        text = text.split("Details:", 1)[1].split("Resolutions:", 1)[0]
+    lines = [re.sub(r"^\(x\)\s*", "", line.strip()) for line in text.splitlines() if line.strip()]
+    return " ".join(lines) or str(getattr(err, "no_personal_data_message", "") or type(err).__name__)
+
+
+def _in_one_line(fn: Callable[[], T]) -> Callable[[], T]:
+    """fn, with any MlException it raises carrying its message on one line (see sdk_message)."""
+
+    def run() -> T:
+        from azure.ai.ml.exceptions import MlException
+
+        try:
+            return fn()
+        except MlException as err:
+            err.message = sdk_message(err)  # what the launcher's one-line explanation quotes
+            raise
+
+    return run
 
 
 def credential(choice: str, env: Mapping[str, str]) -> Any:
@@ -83,7 +126,7 @@ class Connection:
     ) -> T:
         """fn() under the deadline (timeout_s: another one); an SDK failure becomes one line."""
         deadline = self.timeout_s if timeout_s is None else timeout_s
-        return _workspace.explained_call(fn, deadline, what, not_found)
+        return _workspace.explained_call(_in_one_line(fn), deadline, what, not_found)
 
 
 def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Connection:
@@ -101,8 +144,9 @@ def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -
         chosen = credential(choice, env)
     except ValueError as err:  # azure-identity checks the ids' form, e.g. of AZURE_TENANT_ID
         raise LauncherError(f"{choice.replace('_', ' ')} credentials: {err}") from None
+    quiet = quiet_sdk_output()
     # No telemetry (the SDK sends it from notebooks): a network call outside any deadline.
-    client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False)
+    client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False, show_progress=not quiet)
     return Connection(client, label, timeout)
 
 

@@ -37,7 +37,7 @@ class EnvSpec:
         return dict(self.definition.get("env_vars", {}))
 
 
-def _content_version(definition: Mapping[str, Any]) -> str:
+def content_version(definition: Mapping[str, Any]) -> str:
     blob = json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -80,7 +80,7 @@ def spec_from_settings(
             "registry": _registry(settings.get("registry")),
             "env_vars": variables,
         }
-        return EnvSpec("docker", f"{app_name}-docker", _content_version(definition), definition)
+        return EnvSpec("docker", f"{app_name}-docker", content_version(definition), definition)
     requirements = Path(str(settings.get("requirements") or "requirements.txt"))
     path = requirements if requirements.is_absolute() else source_dir / requirements
     if not path.is_file():
@@ -102,7 +102,7 @@ def spec_from_settings(
         ],
         "env_vars": variables,
     }
-    return EnvSpec("pip", f"{app_name}-pip", _content_version(definition), definition, path)
+    return EnvSpec("pip", f"{app_name}-pip", content_version(definition), definition, path)
 
 
 def _registry(settings: Optional[Mapping[str, Any]]) -> Optional[dict[str, Optional[str]]]:
@@ -189,6 +189,5 @@ def fetch(spec: EnvSpec, workspace: Any) -> Any:
 
 
 def serialise(env: Any) -> dict[str, Any]:
-    from azureml.core import Environment
-
-    return Environment._serialize_to_dict(env)
+    """The environment's definition as azureml-core serialises it (repr() is its JSON)."""
+    return dict(json.loads(repr(env)))

@@ -1,8 +1,10 @@
 """Registered datasets a job receives as named inputs; the same for every SDK layer.
 
 `hydra.launcher.inputs` maps an input name to {dataset: NAME, version: N or null (latest),
-mode: mount|download}. On the node the variable named like the input holds the local path
-(SDK v1; v2 uses AZURE_ML_INPUT_<name>).
+mode: mount|download, registered_with: v1|v2}. On the node the variable named like the input
+holds the local path (SDK v1; v2 uses AZURE_ML_INPUT_<name>). `registered_with` says which SDK
+registered the dataset (a v1 file dataset or a v2 uri_folder data asset): a v2 job consumes
+each the way Microsoft documents it.
 """
 
 import re
@@ -13,6 +15,7 @@ from typing import Any, Optional
 from ._errors import LauncherError
 
 MODES = ("mount", "download")
+SDKS = ("v1", "v2")
 # The input name becomes an environment variable on the node.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -23,6 +26,7 @@ class InputSpec:
     dataset: str
     version: Optional[int]  # None: the latest version when the run starts
     mode: str
+    registered_with: str = "v1"  # the SDK that registered it (moonml.data register's default: v1)
 
 
 def parse_version(version: Any, what: str) -> Optional[int]:
@@ -46,6 +50,12 @@ def specs_from_settings(settings: Optional[Mapping[str, Any]]) -> list[InputSpec
         mode = str(entry.get("mode") or "mount").lower()
         if mode not in MODES:
             raise LauncherError(f"{where}.mode={mode!r}: choose one of {', '.join(MODES)}")
+        registered_with = str(entry.get("registered_with") or "v1").lower()
+        if registered_with not in SDKS:
+            raise LauncherError(
+                f"{where}.registered_with={registered_with!r}: the SDK that registered the dataset, "
+                f"one of {', '.join(SDKS)}"
+            )
         version = parse_version(entry.get("version"), f"{where}.version")
-        specs.append(InputSpec(str(name), str(entry["dataset"]), version, mode))
+        specs.append(InputSpec(str(name), str(entry["dataset"]), version, mode, registered_with))
     return specs

@@ -57,35 +57,38 @@ class JobHandle:
         return {}
 
 
-def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec) -> None:
-    """Create the pip/docker environment NAME:VERSION unless the workspace has it already.
+def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec, asset: Optional[Any]) -> None:
+    """Create the pip/docker environment `asset` unless the workspace has it already.
 
-    The version is a hash of the definition, so an existing one is the same environment and
+    Its version is a hash of what it builds, so an existing one is the same environment and
     AzureML reuses its image; a registered environment is only checked for existence.
     """
     from azure.core.exceptions import ResourceNotFoundError
 
     environments = connection.client.environments
-    label = f"environment {spec.name}:{spec.version or 'latest'} in {connection.label}"
+    name, version = (spec.name, spec.version) if asset is None else (asset.name, asset.version)
+    label = f"environment {name}:{version or 'latest'} in {connection.label}"
 
     def get() -> Any:
-        if spec.version is None:
-            return environments.get(spec.name, label="latest")
-        return environments.get(spec.name, version=spec.version)
+        if version is None:
+            return environments.get(name, label="latest")
+        return environments.get(name, version=version)
 
     try:
         connection.call(get, f"looking up {label}")
         return
     except LauncherError as err:
-        if spec.kind == "registered" or not isinstance(err.__cause__, ResourceNotFoundError):
+        if asset is None or not isinstance(err.__cause__, ResourceNotFoundError):
             raise
-    asset = _v2.environment_asset(spec)
     connection.call(lambda: environments.create_or_update(asset), f"creating {label}")
 
 
 def submit_all(
     specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, settings: Mapping[str, Any]
 ) -> list[JobReturn]:
+    for spec in specs:  # offline, before anything is sent: an environment v2 cannot use stops them all
+        assert spec.environment is not None
+        _v2.environment_reference(spec.environment)
     connection = _client_v2.connect(dict(settings.get("workspace") or {}))
     # create_or_update uploads the snapshot: its deadline grows with the snapshot's size.
     upload_timeout = _workspace.upload_deadline(
@@ -114,20 +117,19 @@ def _submit(
 ) -> list[tuple[JobSpec, JobHandle, str]]:
     jobs = connection.client.jobs
     handles = []
-    ensured: set[tuple[str, Optional[str]]] = set()
+    ensured: set[str] = set()
     # The SDK uploads `code` during create_or_update: the copy only has to outlive it.
     with tempfile.TemporaryDirectory(prefix="azureml-snapshot-") as folder:
         snapshot_dir = _snapshot.materialise(snapshot, Path(folder) / "snapshot")
         for spec in specs:
             assert spec.environment is not None
-            key = (spec.environment.name, spec.environment.version)
-            if key not in ensured:
-                ensure_environment(connection, spec.environment)
-                ensured.add(key)
             job = _v2.command_job(spec, snapshot_dir)
-            # Named here, as the SDK would name it, so that a job the service created before a
-            # deadline fired can still be found: submitting again would duplicate it.
-            job.name = _v2.new_job_name()
+            if job.environment not in ensured:
+                ensure_environment(connection, spec.environment, _v2.environment_asset(spec.environment))
+                ensured.add(job.environment)
+            # Named here, so that a job the service created before a deadline fired can still be
+            # found: submitting again would duplicate it.
+            job.name = _v2.new_job_name(spec.experiment_name)
             # Under the deadline: with ARM_CLOUD_METADATA_URL set the SDK fetches the cloud's URLs.
             url = connection.call(
                 lambda n=job.name: _v2.job_url(connection.client, n), f"studio URL of job {job.name}"
