@@ -1,6 +1,8 @@
 # moonml's custom training image for `environment=docker` (hydra/launcher=azureml).
 #
-# What it holds: Python and the pinned packages of requirements.txt, nothing else.
+# What it holds: Python and the pinned packages of requirements.txt, nothing else: what the job
+# imports (moonml's dependencies and azureml-mlflow), neither AzureML SDK (the service mounts the
+# data and points MLflow at the job's run; the SDKs are for the machine that submits).
 # - No project code: each AzureML run gets moonml, conf/ and requirements.txt in its snapshot
 #   (ScriptRunConfig source_directory), so one image serves every commit whose requirements
 #   are unchanged.
@@ -11,7 +13,7 @@
 #   Conda, which AzureML's docs list for the images it builds environments on, is not needed
 #   when the environment is user-managed.
 #
-# Build (x86_64 only: azureml-dataprep ships no other Linux wheels for Python 3.11):
+# Build for the x86_64 machines AzureML's CPU and GPU clusters run on:
 #   docker build --platform=linux/amd64 -t <registry>.azurecr.io/moonml/train:<tag> .
 # azure-pipelines.yml builds and pushes it whenever this file or requirements.txt changes.
 

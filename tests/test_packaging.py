@@ -1,4 +1,5 @@
-"""requirements.txt (the shipped job's environment) stays inside what pyproject.toml declares."""
+"""requirements.txt (the shipped job's environment) stays inside what pyproject.toml declares:
+the base dependencies and the `job` extra, not the `azure` one (the job needs no AzureML SDK)."""
 
 import tomllib
 from packaging.requirements import Requirement
@@ -8,7 +9,7 @@ from tests.conftest import REPO
 
 def declared() -> dict[str, Requirement]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    lines = project["dependencies"] + project["optional-dependencies"]["azure"]
+    lines = project["dependencies"] + project["optional-dependencies"]["job"]
     return {(req := Requirement(line)).name.lower(): req for line in lines}
 
 

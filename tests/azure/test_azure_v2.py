@@ -5,6 +5,9 @@ only at the MLClient operations that leave the machine (workspaces.get, data.cre
 The workspace's MLflow registry is stood in for by a real local sqlite store.
 """
 
+import os
+import shlex
+import shutil
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +22,7 @@ from moonml.azure import tracking, v2
 from moonml.data.__main__ import main as data_main
 from moonml.errors import MoonmlError
 from moonml.model.__main__ import main as model_main
-from tests.azure.conftest import DATA, SUBSCRIPTION, run_python, scrubbed_env
+from tests.azure.conftest import DATA, REPO, SUBSCRIPTION, run_python, scrubbed_env
 from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, double_the_login, stand_in_azure
 
 WORKSPACE = {
@@ -229,3 +232,56 @@ def test_without_azure_ai_ml_v2_names_the_install_command(block_imports: Any, tm
     (line,) = [line for line in done.stderr.splitlines() if line.strip()]
     assert line.startswith("error: sdk=v2 needs azure-ai-ml (")
     assert line.endswith('install the azure extra: pip install -e ".[azure]"')
+
+
+def test_the_job_environment_installs_neither_sdk() -> None:
+    """A job trains and tracks with azureml-mlflow alone; Microsoft advises against installing
+    both SDKs together, and the job needs neither."""
+    lines = (REPO / "requirements.txt").read_text().splitlines()
+    pinned = {line.split("==")[0] for line in lines if line.strip() and not line.startswith("#")}
+    assert "azureml-mlflow" in pinned
+    assert not pinned & {"azureml-core", "azure-ai-ml", "azureml-dataprep", "azureml-dataprep-rslex"}
+
+
+@pytest.mark.slow
+def test_a_shipped_v2_job_trains_and_tracks_without_either_sdk(block_imports: Any, tmp_path: Path) -> None:
+    """The command a v2 dry run wrote, replayed as AzureML runs it (its variables, the input
+    mounted, the job's MLflow run made first) in a Python where neither SDK can be imported."""
+    from mlflow.tracking import MlflowClient
+
+    project = tmp_path / "project"
+    for name in ("moonml", "conf", "data", "launchers"):
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO / "requirements.txt", project / "requirements.txt")
+    sweep = tmp_path / "sweep"
+    overrides = ["compute=cpu-cluster", "data=azureml", "tracking=azureml", "azureml.sdk=v2"]
+    quick = "model.grid={n_estimators:[10],criterion:[gini],max_depth:[5]}"
+    dry = run_python(
+        ["-m", "moonml", *overrides, quick, "hydra.launcher.dry_run=true", f"hydra.sweep.dir={sweep}"],
+        env=scrubbed_env(),
+        cwd=project,
+        timeout=120,
+    )
+    assert dry.returncode == 0, dry.stderr
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("moonml")
+    job_run = client.create_run(experiment_id).info.run_id
+    node = tmp_path / "node"
+    shutil.copytree(sweep / "azureml_snapshot", node)
+    blocked = block_imports("azureml.core", "azure.ai.ml", "azureml.dataprep")
+    env = scrubbed_env(
+        AZUREML_RUN_ID=job_run,
+        AZUREML_ARM_SUBSCRIPTION=SUBSCRIPTION,
+        MLFLOW_TRACKING_URI=uri,
+        MLFLOW_RUN_ID=job_run,
+        MLFLOW_EXPERIMENT_ID=experiment_id,
+        PYTHONPATH=f"launchers{os.pathsep}{blocked}",
+        AZURE_ML_INPUT_moon_dataset=str(DATA),  # ${{inputs.moon_dataset}}: where AzureML mounted it
+    )
+    argv = shlex.split((sweep / "0" / "azureml" / "command.txt").read_text())
+    job = run_python(argv[1:], env=env, cwd=node, timeout=300)
+    assert job.returncode == 0, job.stderr[-3000:]
+    run = client.get_run(job_run)
+    assert run.info.status == "FINISHED" and run.data.metrics["accuracy"] > 0.9
