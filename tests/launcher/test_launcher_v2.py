@@ -460,7 +460,6 @@ def test_an_sdk_refusal_is_one_line_with_the_sdks_words(
     moonml_copy: Path,
     tmp_path: Path,
     service: StandIn,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """No latest version of a data asset that was never registered: the SDK says so (MlException)."""
     sweep = moonml_sweep(
@@ -478,13 +477,32 @@ def test_an_sdk_refusal_is_one_line_with_the_sdks_words(
     assert not service.jobs
 
 
+REGISTERED = ["environment=registered"]
+
+
+def test_a_registered_environment_that_is_not_there_is_named(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, service: StandIn
+) -> None:
+    sweep = moonml_sweep(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path / "sweep",
+        [*WORKSPACE, "hydra.launcher.sdk=v2", "compute=cpu-cluster", *REGISTERED, "environment.name=no-env"],
+    )
+    with pytest.raises(LauncherError) as caught, sweep:
+        pass
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("looking up environment no-env:latest in AzureML")
+    assert "no environment no-env:latest is registered there; check environment.name" in message
+    assert not service.jobs
+
+
 @pytest.mark.slow
 def test_a_stalled_submission_names_the_job_that_may_exist(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
     service: StandIn,
-    monkeypatch: pytest.MonkeyPatch,
     deadlines: dict[str, float],
 ) -> None:
     """The job request gets no answer: the deadline grows with the snapshot, and the message names

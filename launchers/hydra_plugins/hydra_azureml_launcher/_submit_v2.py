@@ -74,8 +74,12 @@ def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec, asset: 
             return environments.get(name, label="latest")
         return environments.get(name, version=version)
 
+    missing = (
+        f"no environment {name}:{version or 'latest'} is registered there; check environment.name "
+        "and environment.version (the workspace's Environments page)"
+    )
     try:
-        connection.call(get, f"looking up {label}")
+        connection.call(get, f"looking up {label}", not_found=missing)
         return
     except LauncherError as err:
         if asset is None or not isinstance(err.__cause__, ResourceNotFoundError):
