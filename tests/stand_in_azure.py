@@ -3,7 +3,12 @@
 AzureML's developer variable AZUREML_DEV_URL_MFE points the SDK's management endpoint here; the
 workspace it describes names this server as its MLflow host too, so azureml-mlflow's REST store
 talks to it as well. Only the token request, which would go to the login service, is doubled.
-It answers what the tests need: the workspace, job status, and an MLflow run's metrics.
+It answers what azure-ai-ml 1.35 asks while submitting a job and waiting for it: the workspace;
+data and environment containers and versions (latest, list, get; environments also created);
+anonymous code assets (looked up by hash, uploaded through a SAS URI into path-style blob
+storage on this server, then registered); job creation and status; an MLflow run's metrics.
+Every request is recorded, with the JSON body of each PUT/POST, so tests assert on what the
+service would receive.
 """
 
 from __future__ import annotations
@@ -347,6 +352,8 @@ def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[St
                 kind = "application/xml" if isinstance(answer, bytes) else "application/json"
                 self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
+            if code == 404 and urlparse(self.path).path.startswith(f"/{STORAGE_ACCOUNT}/"):
+                self.send_header("x-ms-error-code", "BlobNotFound")  # how storage says it
             # What storage answers with every blob write (the storage client reads them back).
             self.send_header("ETag", '"0x8DC0000000000001"')
             self.send_header("Last-Modified", "Sun, 01 Nov 2026 00:00:00 GMT")

@@ -1,9 +1,9 @@
-"""sdk=v2: the real azure-ai-ml command jobs, built offline, round-tripped through load_job.
+"""sdk=v2: the real azure-ai-ml command jobs, built offline, submitted through the real MLClient.
 
-Submission uses the real MLClient (built from the real credential choice); the test double sits
-only at the MLClient operations that would leave the machine (jobs.create_or_update / get,
-environments.get / create_or_update, workspaces.get). Metrics come back through a real MLflow
-client reading a local sqlite store that stands in for the workspace's MLflow.
+Submission and waiting run the real MLClient (built from the real credential choice) and
+azureml-mlflow against the stand-in AzureML service (tests/stand_in_azure.py): references
+resolve, the code uploads and the job is created through the SDK's own HTTP calls, and the
+tests assert on the request bodies the service receives. Nothing but the login is doubled.
 """
 
 import io
