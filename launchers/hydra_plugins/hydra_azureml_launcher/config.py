@@ -53,7 +53,8 @@ class AzureMLLauncherConf:
     # Appended to every job's command, e.g. ["tracking=azureml"].
     extra_overrides: list[str] = field(default_factory=list)
     # Registered datasets attached to each run as named inputs: {input_name: {dataset: NAME,
-    # version: N or null (latest), mode: mount|download}}; on the node the variable <input_name>
+    # version: N or null (latest), mode: mount|download, registered_with: v1|v2 (the SDK that
+    # registered it; default v1)}}; on the node the variable <input_name>
     # holds the local path. Read from the app's data.azureml_inputs by convention.
     inputs: Any = "${oc.select:data.azureml_inputs,null}"
     # Extra environment variables of the job (merged into the AzureML environment definition).
