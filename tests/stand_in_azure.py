@@ -37,6 +37,11 @@ class StandIn:
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     statuses: dict[str, list[str]] = field(default_factory=dict)  # job name -> statuses to report
     metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # MLflow run id -> metrics
+    # --- waiting: run history errors, unavailable answers, cancel requests ---
+    errors: dict[str, str] = field(default_factory=dict)  # job name -> the service's error message
+    unavailable: dict[str, int] = field(default_factory=dict)  # job name -> 503s to answer first
+    new_jobs: list[str] = field(default_factory=list)  # statuses of jobs it was not told of
+    cancelled: list[str] = field(default_factory=list)  # job names, in the order cancelled
 
     @property
     def mlflow_uri(self) -> str:
@@ -45,15 +50,28 @@ class StandIn:
     def answer(self, path: str) -> tuple[int, dict[str, Any]]:
         url = urlparse(path)
         if url.path == WORKSPACE_PATH:
-            workspace = {"mlFlowTrackingUri": self.mlflow_uri}
+            workspace = {"mlFlowTrackingUri": self.mlflow_uri, "discoveryUrl": f"{self.base}/discovery"}
             return 200, {
                 "id": WORKSPACE_PATH,
                 "name": "moon-ws",
                 "location": "westeurope",
                 "properties": workspace,
             }
+        if url.path == "/operations/done":  # a cancel's progress (azure-core's LRO poller)
+            return 200, {"status": "Succeeded"}
+        if url.path == "/discovery":
+            return 200, {"api": self.base, "history": self.base}
+        if url.path.startswith(f"/history/v1.0{WORKSPACE_PATH}/runs/") and url.path.endswith("/details"):
+            name = url.path.split("/")[-2]
+            error = {"error": {"code": "UserError", "message": self.errors[name]}} if name in self.errors else None
+            return 200, {"runId": name, "status": self.statuses.get(name, ["?"])[0], "error": error}
         if url.path.startswith(WORKSPACE_PATH + "/jobs/"):
             name = url.path.rsplit("/", 1)[1]
+            if self.unavailable.get(name):
+                self.unavailable[name] -= 1
+                return 503, {"error": {"code": "ServiceUnavailable", "message": "try again"}}
+            if name not in self.statuses and self.new_jobs:
+                self.statuses[name] = list(self.new_jobs)
             if name not in self.statuses:
                 return 404, {"error": {"code": "NotFound", "message": f"job {name} not found"}}
             statuses = self.statuses[name]
@@ -69,6 +87,20 @@ class StandIn:
             info = {"run_id": run_id, "run_uuid": run_id, "experiment_id": "1", "status": "FINISHED"}
             return 200, {"run": {"info": info, "data": {"metrics": values, "params": [], "tags": []}}}
         return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {url.path}"}}
+
+    @property
+    def base(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def answer_post(self, path: str) -> tuple[int, dict[str, Any]]:
+        """POST .../jobs/NAME/cancel: accepted; the job then reports CancelRequested."""
+        url = urlparse(path)
+        if url.path.startswith(WORKSPACE_PATH + "/jobs/") and url.path.endswith("/cancel"):
+            name = url.path.split("/")[-2]
+            self.cancelled.append(name)
+            self.statuses[name] = ["CancelRequested", "Canceled"]
+            return 202, {}
+        return 404, {"error": {"code": "NotFound", "message": f"no stand-in for POST {url.path}"}}
 
 
 def job_body(name: str, status: str) -> dict[str, Any]:
@@ -145,13 +177,22 @@ def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[St
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-            code, answer = state.answer(self.path)
+            if self.command == "POST":
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                code, answer = state.answer_post(self.path)
+            else:
+                code, answer = state.answer(self.path)
             body = json.dumps(answer).encode()
             self.send_response(code)
+            if code in (202, 503):  # where to see the cancel's progress; when to try again: now
+                self.send_header("Location", f"{state.base}/operations/done")
+                self.send_header("Retry-After", "0")
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_POST = do_GET
 
         def log_message(self, *args: Any) -> None:
             pass

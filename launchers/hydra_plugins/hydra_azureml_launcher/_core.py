@@ -33,6 +33,10 @@ def launch(
     assert launcher.config is not None and launcher.hydra_context is not None
     config = launcher.config
     configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+    if not config.hydra.verbose:
+        from ._sdk_logs import quiet
+
+        quiet(["azureml"])
     settings = launcher.settings
     backend = settings.get("backend")
     if backend not in BACKENDS:

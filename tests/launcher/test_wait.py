@@ -1,0 +1,149 @@
+"""Waiting for submitted runs: polls that fail, runs that cannot be read, Ctrl-C.
+
+The SDK v2 client is the real MLClient talking to the stand-in server (tests/stand_in_azure.py):
+job status, the run history's error details and the cancel request all go over HTTP to it.
+Ctrl-C is a real SIGINT to a real `python -m moonml` process waiting for its runs.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.ai.ml.operations import JobOperations
+from hydra.core.utils import JobStatus
+
+from tests.launcher.conftest import HERE, REPO
+from tests.launcher.test_launcher_v2 import WORKSPACE, Service, launch, service  # noqa: F401
+from tests.stand_in_azure import WORKSPACE_PATH, StandIn, stand_in_azure
+
+
+def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awaited(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: Service,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    azure = service.azure
+    service.plans = [
+        {"statuses": ["Running", "Completed"], "metrics": {"cv_best_score": 0.9}},
+        {"statuses": ["Running", "Failed"]},
+        {"statuses": ["Queued"]},  # deleted as soon as it is submitted
+    ]
+    create = JobOperations.create_or_update  # the service fixture's double
+
+    def create_and_plan(self: Any, job: Any, **kwargs: Any) -> Any:
+        created = create(self, job, **kwargs)
+        index = len(service.submitted) - 1
+        if index == 0:
+            azure.unavailable[job.name] = 30  # more 503s than azure-core's own retries
+        elif index == 1:
+            azure.errors[job.name] = "ModuleNotFoundError: No module named 'x'"
+        else:
+            del azure.statuses[job.name]
+        return created
+
+    monkeypatch.setattr(JobOperations, "create_or_update", create_and_plan)
+    returns = launch(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path,
+        ["compute=cpu-cluster", "seed=1,2,3", "hydra.launcher.wait=true", "hydra.launcher.wait_timeout_s=60"],
+        monkeypatch,
+    )
+    out = capsys.readouterr().out
+    slow, failed, gone = (sub["job"].name for sub in service.submitted)
+    assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.FAILED]
+    # The unavailable service: tried again, and the run still awaited to its end.
+    assert returns[0].return_value == 0.9
+    # Each failure said once, with when it is tried again (an SDK retrying past the deadline too).
+    retries = [line for line in out.splitlines() if line.startswith(f"[azureml] job #0 {slow}: status of")]
+    assert any("failed (HttpResponseError: (ServiceUnavailable) try again)" in r for r in retries)
+    assert all(r.endswith("; trying again every 0.01 s until hydra.launcher.wait_timeout_s=60") for r in retries)
+    assert f"job #0 {slow}: read again" in out
+    # A failed job carries the service's error message, from the run history's details.
+    failure = str(failed_value := returns[1]._return_value)
+    assert failure.startswith(f"run {failed} (job #1) Failed: ModuleNotFoundError: No module named 'x'")
+    assert isinstance(failed_value, Exception)
+    assert any(f"/history/v1.0{WORKSPACE_PATH}/runs/{failed}/details" in p for _, p, _ in azure.requests)
+    # A job the workspace no longer has: a failed job saying so, not "the workspace was not found".
+    unreadable = str(returns[2]._return_value)
+    assert unreadable.startswith(f"run {gone} (job #2) cannot be read: status of run {gone}: ")
+    assert f"run {gone} was not found in the workspace (deleted?)" in unreadable
+    assert "the workspace was not found" not in unreadable
+    assert f"job #2 {gone}: cannot be read" in out
+
+
+def start_waiting(sdk: str, project: Path, tmp_path: Path, extra: list[str]) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "launchers")])}
+    env.pop("HYDRA_FULL_ERROR", None)
+    argv = [
+        sys.executable,
+        str(HERE / "interrupted_launch.py"),
+        sdk,
+        "-m",
+        "hydra/launcher=azureml",
+        f"hydra.launcher.sdk={sdk}",
+        "hydra.launcher.command='python -m moonml'",
+        "hydra.launcher.wait=true",
+        "hydra.launcher.poll_interval_s=0.2",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+        "tracking=none",
+        "compute=cpu-cluster",
+        "seed=1,2",
+        *WORKSPACE,
+        *extra,
+    ]
+    return subprocess.Popen(argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def interrupt_once_polled(process: subprocess.Popen[str], azure: StandIn, jobs: int) -> tuple[str, str]:
+    """SIGINT once every job has been polled twice (the process is waiting); its output."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        polled = [p.split("?")[0].rsplit("/", 1)[1] for m, p, _ in azure.requests if m == "GET" and "/jobs/" in p]
+        if len(set(polled)) == jobs and all(polled.count(name) >= 2 for name in set(polled)):
+            break
+        time.sleep(0.1)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=60)
+
+
+@pytest.mark.slow
+def test_v2_ctrl_c_cancels_the_unfinished_runs_and_exits_130(
+    moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with stand_in_azure(monkeypatch, tmp_path) as azure:
+        azure.new_jobs = ["Queued", "Running"]
+        process = start_waiting("v2", moonml_copy, tmp_path, [])
+        out, err = interrupt_once_polled(process, azure, jobs=2)
+    assert process.returncode == 130, err
+    jobs = sorted(azure.statuses)
+    assert sorted(azure.cancelled) == jobs  # the cancel requests reached the service
+    assert "interrupted: cancelling the 2 run(s) that have not finished" in out
+    for idx, name in enumerate(sorted(azure.statuses, key=lambda n: out.index(f"submitted as {n}"))):
+        assert f"cancelled job #{idx} {name}" in out
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+@pytest.mark.slow
+def test_v2_ctrl_c_without_cancelling_names_the_runs_left_running(
+    moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with stand_in_azure(monkeypatch, tmp_path) as azure:
+        azure.new_jobs = ["Running"]
+        process = start_waiting("v2", moonml_copy, tmp_path, ["hydra.launcher.cancel_on_interrupt=false"])
+        out, err = interrupt_once_polled(process, azure, jobs=2)
+    assert process.returncode == 130, err
+    assert azure.cancelled == []
+    assert "2 run(s) keep running on AzureML, and costing, (hydra.launcher.cancel_on_interrupt=false)" in out
+    for name in azure.statuses:
+        assert f"{name}: https://ml.azure.com/runs/{name}" in out
+    assert "Traceback" not in err
