@@ -63,7 +63,8 @@ class StandIn:
             return 200, {"api": self.base, "history": self.base}
         if url.path.startswith(f"/history/v1.0{WORKSPACE_PATH}/runs/") and url.path.endswith("/details"):
             name = url.path.split("/")[-2]
-            error = {"error": {"code": "UserError", "message": self.errors[name]}} if name in self.errors else None
+            said = self.errors.get(name)
+            error = {"error": {"code": "UserError", "message": said}} if said else None
             return 200, {"runId": name, "status": self.statuses.get(name, ["?"])[0], "error": error}
         if url.path.startswith(WORKSPACE_PATH + "/jobs/"):
             name = url.path.rsplit("/", 1)[1]

@@ -65,7 +65,8 @@ def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awa
     # Each failure said once, with when it is tried again (an SDK retrying past the deadline too).
     retries = [line for line in out.splitlines() if line.startswith(f"[azureml] job #0 {slow}: status of")]
     assert any("failed (HttpResponseError: (ServiceUnavailable) try again)" in r for r in retries)
-    assert all(r.endswith("; trying again every 0.01 s until hydra.launcher.wait_timeout_s=60") for r in retries)
+    again = "; trying again every 0.01 s until hydra.launcher.wait_timeout_s=60"
+    assert all(r.endswith(again) for r in retries)
     assert f"job #0 {slow}: read again" in out
     # A failed job carries the service's error message, from the run history's details.
     failure = str(failed_value := returns[1]._return_value)
@@ -100,14 +101,17 @@ def start_waiting(sdk: str, project: Path, tmp_path: Path, extra: list[str]) -> 
         *WORKSPACE,
         *extra,
     ]
-    return subprocess.Popen(argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        argv, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def interrupt_once_polled(process: subprocess.Popen[str], azure: StandIn, jobs: int) -> tuple[str, str]:
     """SIGINT once every job has been polled twice (the process is waiting); its output."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        polled = [p.split("?")[0].rsplit("/", 1)[1] for m, p, _ in azure.requests if m == "GET" and "/jobs/" in p]
+        jobs_read = [p for m, p, _ in azure.requests if m == "GET" and "/jobs/" in p]
+        polled = [p.split("?")[0].rsplit("/", 1)[1] for p in jobs_read]
         if len(set(polled)) == jobs and all(polled.count(name) >= 2 for name in set(polled)):
             break
         time.sleep(0.1)

@@ -115,7 +115,9 @@ def _poll(w: Watched, call: Callable[..., Any], poll_interval_s: float, timeout_
                 LauncherError(f"run {w.run.id} (job #{w.spec.idx}) cannot be read: {err}"),
             )
         elif str(err) != w.problem:
-            until = f"hydra.launcher.wait_timeout_s={float(timeout_s):g}" if timeout_s is not None else "it answers"
+            until = (
+                "it answers" if timeout_s is None else f"hydra.launcher.wait_timeout_s={float(timeout_s):g}"
+            )
             say(f"{w.name}: {err}; trying again every {poll_interval_s:g} s until {until}")
         w.problem = str(err)
         return
