@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import os
 import ssl
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ WORKSPACE_PATH = (
     "Microsoft.MachineLearningServices/workspaces/moon-ws"
 )
 TOKEN = "stand-in-token"
+HISTORY = f"/history/v1.0{WORKSPACE_PATH}/"  # the run history service
 
 
 @dataclass
@@ -60,24 +62,20 @@ class StandIn:
         if url.path == "/operations/done":  # a cancel's progress (azure-core's LRO poller)
             return 200, {"status": "Succeeded"}
         if url.path == "/discovery":
-            return 200, {"api": self.base, "history": self.base}
-        if url.path.startswith(f"/history/v1.0{WORKSPACE_PATH}/runs/") and url.path.endswith("/details"):
+            keys = ("api", "history", "experimentation", "hyperdrive", "modelmanagement", "studio")
+            return 200, {key: self.base for key in keys}
+        if url.path.startswith(HISTORY) and url.path.endswith("/details"):  # v1 and v2 alike
             name = url.path.split("/")[-2]
             said = self.errors.get(name)
             error = {"error": {"code": "UserError", "message": said}} if said else None
-            return 200, {"runId": name, "status": self.statuses.get(name, ["?"])[0], "error": error}
+            status = self.statuses.get(name, ["?"])[0]
+            return 200, {"runId": name, "status": status, "error": error, "logFiles": {}}
         if url.path.startswith(WORKSPACE_PATH + "/jobs/"):
             name = url.path.rsplit("/", 1)[1]
-            if self.unavailable.get(name):
-                self.unavailable[name] -= 1
-                return 503, {"error": {"code": "ServiceUnavailable", "message": "try again"}}
-            if name not in self.statuses and self.new_jobs:
-                self.statuses[name] = list(self.new_jobs)
-            if name not in self.statuses:
-                return 404, {"error": {"code": "NotFound", "message": f"job {name} not found"}}
-            statuses = self.statuses[name]
-            status = statuses.pop(0) if len(statuses) > 1 else statuses[0]
-            return 200, job_body(name, status)
+            code, status = self.next_status(name)
+            return code, job_body(name, status) if code == 200 else self.refusal(code, name)
+        if url.path.startswith(HISTORY) or url.path.startswith("/artifact/v2.0/"):
+            return self.answer_v1(url.path)
         if url.path.endswith("/api/2.0/mlflow/runs/get"):
             run_id = parse_qs(url.query)["run_id"][0]
             if run_id not in self.metrics:
@@ -89,15 +87,54 @@ class StandIn:
             return 200, {"run": {"info": info, "data": {"metrics": values, "params": [], "tags": []}}}
         return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {url.path}"}}
 
+    def next_status(self, name: str) -> tuple[int, str]:
+        """(HTTP code, status) of a job or run: 503 while unavailable, 404 if unknown."""
+        if self.unavailable.get(name):
+            self.unavailable[name] -= 1
+            return 503, ""
+        if name not in self.statuses and self.new_jobs:
+            self.statuses[name] = list(self.new_jobs)
+        if name not in self.statuses:
+            return 404, ""
+        statuses = self.statuses[name]
+        return 200, statuses.pop(0) if len(statuses) > 1 else statuses[0]
+
+    @staticmethod
+    def refusal(code: int, name: str) -> dict[str, Any]:
+        if code == 503:
+            return {"error": {"code": "ServiceUnavailable", "message": "try again"}}
+        return {"error": {"code": "NotFound", "message": f"job {name} not found"}}
+
+    def answer_v1(self, path: str) -> tuple[int, dict[str, Any]]:
+        """SDK v1 (azureml-core): the experiment, a run's record, its (no) log files."""
+        if path.startswith("/artifact/v2.0/"):
+            return 200, {"value": []}
+        if "/experiments/" in path and "/runs/" not in path:
+            return 200, {"experimentId": "e1", "name": path.rsplit("/", 1)[1]}
+        if "/runs/" in path and path.endswith("/metricsingest/wait"):
+            return 200, {}
+        if "/experimentids/" in path and "/runs/" in path:
+            name = path.rsplit("/", 1)[1]
+            code, status = self.next_status(name)
+            if code != 200:
+                return code, self.refusal(code, name)
+            run = {"runId": name, "rootRunId": name, "runNumber": 1, "experimentId": "e1", "status": status}
+            return 200, {**run, "cancelUri": f"{self.base}/execution/cancel/{name}"}
+        return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {path}"}}
+
     @property
     def base(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
     def answer_post(self, path: str) -> tuple[int, dict[str, Any]]:
-        """POST .../jobs/NAME/cancel: accepted; the job then reports CancelRequested."""
+        """A cancel (v2: POST .../jobs/NAME/cancel; v1: the run's cancelUri): accepted; the job
+        then reports CancelRequested. v1 also creates its experiment with a POST."""
         url = urlparse(path)
-        if url.path.startswith(WORKSPACE_PATH + "/jobs/") and url.path.endswith("/cancel"):
-            name = url.path.split("/")[-2]
+        if url.path.startswith(HISTORY) and "/experiments/" in url.path:
+            return self.answer_v1(url.path)
+        v2_cancel = url.path.startswith(WORKSPACE_PATH + "/jobs/") and url.path.endswith("/cancel")
+        if v2_cancel or url.path.startswith("/execution/cancel/"):
+            name = url.path.split("/")[-2 if v2_cancel else -1]
             self.cancelled.append(name)
             self.statuses[name] = ["CancelRequested", "Canceled"]
             return 202, {}
@@ -170,6 +207,28 @@ def double_the_login(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+class StaticToken:
+    """An azure-identity credential whose token the stand-in accepts."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(TOKEN, 2**31)
+
+
+def v1_workspace() -> Any:
+    """A real azureml-core Workspace whose services are the stand-in (found through its discovery
+    URL): what _workspace.connect returns once ARM, which the stand-in is not, has found it."""
+    from azureml._restclient.service_context import ServiceContext
+    from azureml.core import Workspace
+    from hydra_plugins.hydra_azureml_launcher._workspace import credential_auth
+
+    discovery = os.environ["AZUREML_DEV_URL_MFE"] + "/discovery"
+    auth = credential_auth(StaticToken())
+    context = ServiceContext(SUBSCRIPTION, "moon-rg", "moon-ws", "wsid-1", discovery, auth)
+    return Workspace._from_service_context(context, "westeurope")
+
+
 @contextmanager
 def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[StandIn]:
     state = StandIn()
@@ -178,8 +237,9 @@ def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[St
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
-            if self.command == "POST":
+            if self.command in ("POST", "PATCH"):  # PATCH: v1 names a run
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.command == "POST":
                 code, answer = state.answer_post(self.path)
             else:
                 code, answer = state.answer(self.path)
@@ -193,7 +253,7 @@ def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[St
             self.end_headers()
             self.wfile.write(body)
 
-        do_POST = do_GET
+        do_POST = do_PATCH = do_GET
 
         def log_message(self, *args: Any) -> None:
             pass

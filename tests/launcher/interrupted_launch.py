@@ -6,7 +6,9 @@ polling and cancelling) is real and talks to the stand-in server the test runs o
 address in the environment).
 
 Doubled, v2: the token request (login service) and jobs.create_or_update (uploads the code to
-blob storage); the stand-in answers the jobs it was not told of with its `new_jobs` statuses.
+blob storage). v1: finding the workspace through ARM (stand_in_azure.v1_workspace instead) and
+Experiment.submit (uploads the snapshot; here it returns the real Run of that id). The stand-in
+answers the jobs and runs it was not told of with its `new_jobs` statuses.
 """
 
 import runpy
@@ -29,8 +31,21 @@ def double_v2() -> None:
     EnvironmentOperations.get = lambda self, name, version=None, label=None: SimpleNamespace(name=name)
 
 
+def double_v1() -> None:
+    from azureml.core import Experiment, Run
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # its scan re-executes the plugin's modules: patch them after it
+    from hydra_plugins.hydra_azureml_launcher import _workspace
+
+    from tests.stand_in_azure import v1_workspace
+
+    _workspace.connect = lambda settings: v1_workspace()
+    Experiment.submit = lambda self, config, tags=None, run_id=None, **kwargs: Run(self, run_id)
+
+
 if __name__ == "__main__":
     sdk, *args = sys.argv[1:]
-    {"v2": double_v2}[sdk]()
+    {"v1": double_v1, "v2": double_v2}[sdk]()
     sys.argv = ["moonml", *args]
     runpy.run_module("moonml", run_name="__main__", alter_sys=True)

@@ -10,16 +10,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.ai.ml.operations import JobOperations
+from azureml.core import Experiment, Run
+from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
+from hydra_plugins.hydra_azureml_launcher import _workspace
+from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from tests.launcher.conftest import HERE, REPO
 from tests.launcher.test_launcher_v2 import WORKSPACE, Service, launch, service  # noqa: F401
-from tests.stand_in_azure import WORKSPACE_PATH, StandIn, stand_in_azure
+from tests.launcher.test_submit import launched
+from tests.stand_in_azure import HISTORY, WORKSPACE_PATH, StandIn, stand_in_azure, v1_workspace
 
 
 def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awaited(
@@ -107,12 +114,12 @@ def start_waiting(sdk: str, project: Path, tmp_path: Path, extra: list[str]) -> 
 
 
 def interrupt_once_polled(process: subprocess.Popen[str], azure: StandIn, jobs: int) -> tuple[str, str]:
-    """SIGINT once every job has been polled twice (the process is waiting); its output."""
+    """SIGINT once every job has been polled a few times (the process is waiting); its output."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        jobs_read = [p for m, p, _ in azure.requests if m == "GET" and "/jobs/" in p]
-        polled = [p.split("?")[0].rsplit("/", 1)[1] for p in jobs_read]
-        if len(set(polled)) == jobs and all(polled.count(name) >= 2 for name in set(polled)):
+        reads = [p for m, p, _ in azure.requests if m == "GET"]
+        names = list(azure.statuses)
+        if len(names) == jobs and all(sum(n in p for p in reads) >= 3 for n in names):
             break
         time.sleep(0.1)
     assert process.poll() is None, process.communicate()
@@ -121,16 +128,17 @@ def interrupt_once_polled(process: subprocess.Popen[str], azure: StandIn, jobs: 
 
 
 @pytest.mark.slow
-def test_v2_ctrl_c_cancels_the_unfinished_runs_and_exits_130(
-    moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("sdk", ["v1", "v2"])
+def test_ctrl_c_cancels_the_unfinished_runs_and_exits_130(
+    sdk: str, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with stand_in_azure(monkeypatch, tmp_path) as azure:
         azure.new_jobs = ["Queued", "Running"]
-        process = start_waiting("v2", moonml_copy, tmp_path, [])
+        process = start_waiting(sdk, moonml_copy, tmp_path, [])
         out, err = interrupt_once_polled(process, azure, jobs=2)
     assert process.returncode == 130, err
-    jobs = sorted(azure.statuses)
-    assert sorted(azure.cancelled) == jobs  # the cancel requests reached the service
+    # The cancel requests reached the service (v1: each run's cancelUri; v2: jobs/NAME/cancel).
+    assert sorted(azure.cancelled) == sorted(azure.statuses)
     assert "interrupted: cancelling the 2 run(s) that have not finished" in out
     for idx, name in enumerate(sorted(azure.statuses, key=lambda n: out.index(f"submitted as {n}"))):
         assert f"cancelled job #{idx} {name}" in out
@@ -151,3 +159,87 @@ def test_v2_ctrl_c_without_cancelling_names_the_runs_left_running(
     for name in azure.statuses:
         assert f"{name}: https://ml.azure.com/runs/{name}" in out
     assert "Traceback" not in err
+
+
+@dataclass
+class V1Service:
+    azure: StandIn
+    plans: list[list[str]] = field(default_factory=list)  # statuses of each submitted run, in order
+    errors: list[str] = field(default_factory=list)  # the service's error message of each run
+    submitted: list[str] = field(default_factory=list)  # run ids
+
+
+@pytest.fixture
+def v1_service(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[V1Service]:
+    """SDK v1 runs are real azureml.core Runs reading the stand-in's run history.
+
+    Doubled: finding the workspace through ARM, and Experiment.submit (uploads the snapshot): it
+    gives the stand-in the run's plan and returns the real Run of that id.
+    """
+    Plugins.instance()  # its scan re-executes the plugin's modules: patch them after it
+    with stand_in_azure(monkeypatch, tmp_path) as azure:
+        state = V1Service(azure)
+
+        def submit(self: Experiment, config: Any, tags: Any = None, run_id: Any = None, **kw: Any) -> Run:
+            index = len(state.submitted)
+            state.submitted.append(run_id)
+            azure.statuses[run_id] = list(state.plans[index])
+            azure.errors[run_id] = state.errors[index]
+            return Run(self, run_id)
+
+        monkeypatch.setattr(_workspace, "connect", lambda settings: v1_workspace())
+        monkeypatch.setattr(Experiment, "submit", submit)
+        yield state
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_v1_failed_and_unreadable_runs_are_failed_jobs_with_only_moonmls_lines(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    v1_service: V1Service,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    verbose: bool,
+) -> None:
+    azure = v1_service.azure
+    v1_service.plans = [["Running", "Failed"], ["Running"], ["Running", "Canceled"]]
+    v1_service.errors = ["ModuleNotFoundError: No module named 'x'", "", ""]
+    # The launcher names its runs itself: the SDK's private helper is not needed.
+    monkeypatch.delattr("azureml._execution._commands._generate_run_id_from_experiment_name")
+    real_status = Run.get_status
+
+    def delete_the_second_once_submitted(self: Run) -> str:
+        if self.id == v1_service.submitted[1]:
+            azure.statuses.pop(self.id, None)  # deleted from the workspace while awaited
+        return real_status(self)
+
+    monkeypatch.setattr(Run, "get_status", delete_the_second_once_submitted)
+    overrides = ["compute=cpu-cluster", "seed=1,2,3", "hydra.launcher.wait=true"]
+    with (
+        pytest.raises(LauncherError, match="job #0"),  # Hydra raises the first failed job's error
+        launched(
+            hydra_sweep_runner,
+            moonml_copy,
+            tmp_path,
+            [*overrides, "hydra.launcher.wait_timeout_s=60", f"hydra.verbose={str(verbose).lower()}"],
+            monkeypatch,
+        ) as returns,
+    ):
+        pass
+    out, err = capfd.readouterr()
+    failed, gone, cancelled = v1_service.submitted
+    assert [r.status for r in returns] == [JobStatus.FAILED] * 3
+    # The service's error message, read from the run's details.
+    assert str(returns[0]._return_value).startswith(
+        f"run {failed} (job #0) Failed: ModuleNotFoundError: No module named 'x'; logs: https://ml.azure.com/"
+    )
+    assert any(f"{HISTORY}experiments/moonml/runs/{failed}/details" in p for _, p, _ in azure.requests)
+    unreadable = str(returns[1]._return_value)
+    assert unreadable.startswith(f"run {gone} (job #1) cannot be read: status of run {gone}: ")
+    assert f"run {gone} was not found in the workspace (deleted?)" in unreadable
+    assert "the workspace was not found" not in unreadable
+    assert str(returns[2]._return_value).startswith(f"run {cancelled} (job #2) Canceled: no error message")
+    # azureml-core logs "user_name does not exist." reading a run without a submitter: only
+    # with hydra.verbose does it reach the console.
+    assert ("user_name does not exist." in out + err) == verbose

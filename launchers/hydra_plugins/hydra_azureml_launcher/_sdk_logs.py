@@ -24,15 +24,19 @@ class FromPackages(logging.Filter):
         return not record.pathname.startswith(self.folders)
 
 
-def quiet(packages: Sequence[str]) -> None:
-    """Keep the log records of `packages` (importable top-level names) off the console."""
+def show_sdk_logs(packages: Sequence[str], show: bool) -> None:
+    """Let the log records of `packages` (importable top-level names) reach the console, or not.
+
+    Set both ways: a process may launch again (Hydra's API, tests) with another hydra.verbose.
+    """
     folders: list[str] = []
     for package in packages:
-        logging.getLogger(package).setLevel(SILENT)
+        logging.getLogger(package).setLevel(logging.NOTSET if show else SILENT)
         spec = importlib.util.find_spec(package)
         if spec is not None:
             folders += list(spec.submodule_search_locations or [])
     root = logging.getLogger()
     for old in [f for f in root.filters if isinstance(f, FromPackages)]:
         root.removeFilter(old)
-    root.addFilter(FromPackages(folders))
+    if not show:
+        root.addFilter(FromPackages(folders))

@@ -77,7 +77,11 @@ def submit_all(
                     ),
                     timeout_s=upload_timeout,
                 )
-                call(lambda r=run, n=spec.display_name: setattr(r, "display_name", n), f"naming run {run_id}")
+                call(
+                    lambda r=run, n=spec.display_name: setattr(r, "display_name", n),
+                    f"naming run {run_id}",
+                    not_found=f"run {run_id} was not found in the workspace (deleted?)",
+                )
             say(f"job #{spec.idx} submitted as {run_id} on {spec.compute_target}: {url}")
             runs.append((spec, run, url))
     if not settings.get("wait"):
