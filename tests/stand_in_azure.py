@@ -44,6 +44,7 @@ class StandIn:
     unavailable: dict[str, int] = field(default_factory=dict)  # job name -> 503s to answer first
     new_jobs: list[str] = field(default_factory=list)  # statuses of jobs it was not told of
     cancelled: list[str] = field(default_factory=list)  # job names, in the order cancelled
+    cancels_to_refuse: int = 0  # the first cancel requests answered 400
 
     @property
     def mlflow_uri(self) -> str:
@@ -135,6 +136,9 @@ class StandIn:
         v2_cancel = url.path.startswith(WORKSPACE_PATH + "/jobs/") and url.path.endswith("/cancel")
         if v2_cancel or url.path.startswith("/execution/cancel/"):
             name = url.path.split("/")[-2 if v2_cancel else -1]
+            if self.cancels_to_refuse:
+                self.cancels_to_refuse -= 1
+                return 400, {"error": {"code": "UserError", "message": f"{name} cannot be canceled now"}}
             self.cancelled.append(name)
             self.statuses[name] = ["CancelRequested", "Canceled"]
             return 202, {}

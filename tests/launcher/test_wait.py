@@ -88,6 +88,32 @@ def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awa
     assert f"job #2 {gone}: cannot be read" in out
 
 
+def test_v2_a_run_unreadable_until_the_timeout_is_a_failed_job_that_keeps_running(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: Service,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service.plans = [{"statuses": ["Running"]}]
+    create = JobOperations.create_or_update  # the service fixture's double
+
+    def create_unavailable(self: Any, job: Any, **kwargs: Any) -> Any:
+        service.azure.unavailable[job.name] = 10**6
+        return create(self, job, **kwargs)
+
+    monkeypatch.setattr(JobOperations, "create_or_update", create_unavailable)
+    overrides = ["compute=cpu-cluster", "hydra.launcher.wait=true", "hydra.launcher.wait_timeout_s=2"]
+    (ret,) = launch(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch)
+    name = service.submitted[0]["job"].name
+    assert ret.status == JobStatus.FAILED
+    message = str(ret._return_value)
+    assert message.startswith(f"run {name} (job #0) could still not be read (status of run {name}")
+    assert message.endswith(
+        f"after hydra.launcher.wait_timeout_s=2; it keeps running: https://ml.azure.com/runs/{name}"
+    )
+
+
 def start_waiting(sdk: str, project: Path, tmp_path: Path, extra: list[str]) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "launchers")])}
     env.pop("HYDRA_FULL_ERROR", None)
@@ -243,3 +269,21 @@ def test_v1_failed_and_unreadable_runs_are_failed_jobs_with_only_moonmls_lines(
     # azureml-core logs "user_name does not exist." reading a run without a submitter: only
     # with hydra.verbose does it reach the console.
     assert ("user_name does not exist." in out + err) == verbose
+
+
+@pytest.mark.slow
+def test_v2_ctrl_c_names_a_run_whose_cancel_was_refused(
+    moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with stand_in_azure(monkeypatch, tmp_path) as azure:
+        azure.new_jobs = ["Running"]
+        azure.cancels_to_refuse = 1
+        process = start_waiting("v2", moonml_copy, tmp_path, [])
+        out, err = interrupt_once_polled(process, azure, jobs=2)
+    assert process.returncode == 130, err
+    first, second = sorted(azure.statuses, key=lambda n: out.index(f"submitted as {n}"))
+    assert azure.cancelled == [second]
+    refused = next(line for line in out.splitlines() if f"NOT cancelled job #0 {first}" in line)
+    assert f"{first} cannot be canceled now" in refused
+    assert refused.endswith(f"it keeps running, and costing: https://ml.azure.com/runs/{first}")
+    assert f"cancelled job #1 {second}" in out
