@@ -13,15 +13,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from azure.ai.ml.operations import JobOperations
 from azureml.core import Experiment, Run
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
+from hydra.experimental.callback import Callback
 from hydra_plugins.hydra_azureml_launcher import _workspace
 from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from omegaconf import DictConfig
 
 from tests.launcher.conftest import HERE, REPO
 from tests.launcher.test_launcher_v2 import WORKSPACE, Service, launch, service  # noqa: F401
@@ -86,6 +88,57 @@ def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awa
     assert f"run {gone} was not found in the workspace (deleted?)" in unreadable
     assert "the workspace was not found" not in unreadable
     assert f"job #2 {gone}: cannot be read" in out
+
+
+class RecordSweepEnd(Callback):
+    """A Hydra callback noting that the sweep's end ran (moonml registers the best model there)."""
+
+    ended: ClassVar[list[str]] = []
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        RecordSweepEnd.ended.append(str(config.hydra.sweep.dir))
+
+
+def test_v2_an_unreadable_run_is_a_failed_trial_and_the_sweep_still_ends(
+    hydra_sweep_runner: Any,
+    moonml_copy: Path,
+    tmp_path: Path,
+    service: Service,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Optuna tolerates failed trials (max_failure_rate): one run the workspace no longer has
+    fails its trial only; the other is awaited, and the sweep's end runs."""
+    service.plans = [{"statuses": ["Running", "Completed"], "metrics": {"cv_best_score": 0.9}}] * 2
+    create = JobOperations.create_or_update  # the service fixture's double
+
+    def create_then_delete_the_first(self: Any, job: Any, **kwargs: Any) -> Any:
+        created = create(self, job, **kwargs)
+        if len(service.submitted) == 1:
+            del service.azure.statuses[job.name]
+        return created
+
+    monkeypatch.setattr(JobOperations, "create_or_update", create_then_delete_the_first)
+    RecordSweepEnd.ended = []
+    optuna = [
+        "hydra/sweeper=optuna",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.n_jobs=2",
+        "hydra.sweeper.direction=maximize",
+        "hydra.sweeper.max_failure_rate=0.5",
+        "model.params.min_samples_leaf=choice(1,8)",
+        f"+hydra.callbacks.record._target_={__name__}.RecordSweepEnd",
+    ]
+    returns = launch(
+        hydra_sweep_runner,
+        moonml_copy,
+        tmp_path,
+        ["compute=cpu-cluster", "hydra.launcher.wait=true", "hydra.launcher.wait_timeout_s=60", *optuna],
+        monkeypatch,
+    )
+    assert [r.status for r in returns] == [JobStatus.FAILED, JobStatus.COMPLETED]
+    assert "was not found in the workspace (deleted?)" in str(returns[0]._return_value)
+    assert returns[1].return_value == 0.9
+    assert RecordSweepEnd.ended == [str(tmp_path / "sweep")]
 
 
 def test_v2_a_run_unreadable_until_the_timeout_is_a_failed_job_that_keeps_running(
