@@ -234,7 +234,8 @@ def test_v2_ctrl_c_without_cancelling_names_the_runs_left_running(
         out, err = interrupt_once_polled(process, azure, jobs=2)
     assert process.returncode == 130, err
     assert azure.cancelled == []
-    assert "2 run(s) keep running on AzureML, and costing, (hydra.launcher.cancel_on_interrupt=false)" in out
+    assert "2 run(s) keep running on AzureML, costing money until they end " in out
+    assert "(hydra.launcher.cancel_on_interrupt=false)" in out
     for name in azure.statuses:
         assert f"{name}: https://ml.azure.com/runs/{name}" in out
     assert "Traceback" not in err
@@ -338,5 +339,5 @@ def test_v2_ctrl_c_names_a_run_whose_cancel_was_refused(
     assert azure.cancelled == [second]
     refused = next(line for line in out.splitlines() if f"NOT cancelled job #0 {first}" in line)
     assert f"{first} cannot be canceled now" in refused
-    assert refused.endswith(f"it keeps running, and costing: https://ml.azure.com/runs/{first}")
+    assert refused.endswith(f"it keeps running, and costing money: https://ml.azure.com/runs/{first}")
     assert f"cancelled job #1 {second}" in out

@@ -166,7 +166,7 @@ def interrupted(pending: Sequence[Watched], call: Callable[..., Any], cancel: bo
         say("interrupted: every run had already ended")
     elif not cancel:
         say(
-            f"interrupted: {len(pending)} run(s) keep running on AzureML, and costing, "
+            f"interrupted: {len(pending)} run(s) keep running on AzureML, costing money until they end "
             "(hydra.launcher.cancel_on_interrupt=false); cancel them from their pages if need be:"
         )
         for w in pending:
@@ -181,10 +181,10 @@ def interrupted(pending: Sequence[Watched], call: Callable[..., Any], cancel: bo
                     call(w.run.cancel, f"cancelling run {w.run.id}")
                     say(f"  cancelled {w.name}")
                 except LauncherError as err:
-                    say(f"  NOT cancelled {w.name} ({err}): it keeps running, and costing: {w.url}")
+                    say(f"  NOT cancelled {w.name} ({err}): it keeps running, and costing money: {w.url}")
                 left.pop(0)
         except KeyboardInterrupt:  # a second Ctrl-C: stop cancelling, say what still runs
-            say("interrupted again: these runs were not cancelled and keep running, and costing:")
+            say("interrupted again: these runs were not cancelled and keep running, and costing money:")
             for w in left:
                 say(f"  {w.name}: {w.url}")
     raise SystemExit(INTERRUPTED_EXIT_CODE)
