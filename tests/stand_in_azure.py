@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import os
 import ssl
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ WORKSPACE_PATH = (
     "Microsoft.MachineLearningServices/workspaces/moon-ws"
 )
 TOKEN = "stand-in-token"
+HISTORY = f"/history/v1.0{WORKSPACE_PATH}/"  # the run history service
 
 
 STORAGE_ACCOUNT = "moonstorage"  # blob paths are path-style: /<account>/<container>/<blob>
@@ -64,6 +66,12 @@ class StandIn:
     job_plans: list[tuple[list[str], dict[str, float]]] = field(default_factory=list)
     # While set and not released, job submissions get no answer (a transfer that does not progress).
     hold_jobs: threading.Event | None = None
+    # --- waiting: run history errors, unavailable answers, cancel requests ---
+    errors: dict[str, str] = field(default_factory=dict)  # job name -> the service's error message
+    unavailable: dict[str, int] = field(default_factory=dict)  # job name -> 503s to answer first
+    new_jobs: list[str] = field(default_factory=list)  # statuses of jobs it was not told of
+    cancelled: list[str] = field(default_factory=list)  # job names, in the order cancelled
+    cancels_to_refuse: int = 0  # the first cancel requests answered 400
 
     @property
     def mlflow_uri(self) -> str:
@@ -99,6 +107,21 @@ class StandIn:
     def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         """(status, JSON answer) of one request; None answers with headers only."""
         url = urlparse(path)
+        if url.path == "/operations/done":  # a cancel's progress (azure-core's LRO poller)
+            return 200, {"status": "Succeeded"}
+        if url.path == "/discovery":
+            keys = ("api", "history", "experimentation", "hyperdrive", "modelmanagement", "studio")
+            return 200, {key: self.base for key in keys}
+        if url.path.startswith("/execution/cancel/"):  # v1: the run's cancelUri
+            return self._cancel(url.path.rsplit("/", 1)[1])
+        if url.path.startswith(HISTORY) and url.path.endswith("/details"):  # v1 and v2 alike
+            name = url.path.split("/")[-2]
+            said = self.errors.get(name)
+            error = {"error": {"code": "UserError", "message": said}} if said else None
+            status = self.statuses.get(name, ["?"])[0]
+            return 200, {"runId": name, "status": status, "error": error, "logFiles": {}}
+        if url.path.startswith(HISTORY) or url.path.startswith("/artifact/v2.0/"):
+            return self.answer_v1(url.path)
         if url.path.startswith(f"/{STORAGE_ACCOUNT}/"):
             return self._blob(method, url.path, parse_qs(url.query), body)
         if url.path.startswith(WORKSPACE_PATH):
@@ -119,7 +142,7 @@ class StandIn:
         self, method: str, parts: list[str], query: dict[str, list[str]], body: Any
     ) -> tuple[int, Any]:
         if parts == [""]:
-            workspace = {"mlFlowTrackingUri": self.mlflow_uri}
+            workspace = {"mlFlowTrackingUri": self.mlflow_uri, "discoveryUrl": f"{self.base}/discovery"}
             return 200, {
                 "id": WORKSPACE_PATH,
                 "name": "moon-ws",
@@ -129,6 +152,8 @@ class StandIn:
         kind, rest = parts[0], parts[1:]
         if kind == "jobs" and len(rest) == 1:
             return self._job(method, rest[0], body)
+        if kind == "jobs" and rest[1:] == ["cancel"] and method == "POST":
+            return self._cancel(rest[0])
         if kind in ("data", "environments"):
             return self._asset(kind, self.data if kind == "data" else self.environments, method, rest, body)
         if kind == "codes":
@@ -158,10 +183,14 @@ class StandIn:
             if name not in self.statuses:
                 statuses, metrics = self.job_plans.pop(0) if self.job_plans else (["NotStarted"], {})
                 self.statuses[name], self.metrics[name] = list(statuses), dict(metrics)
-        if name not in self.statuses:
-            return 404, {"error": {"code": "NotFound", "message": f"job {name} not found"}}
-        statuses = self.statuses[name]
-        status = statuses.pop(0) if len(statuses) > 1 and method == "GET" else statuses[0]
+        if method == "GET":
+            code, status = self.next_status(name)
+            if code != 200:
+                return code, self.refusal(code, name)
+        elif name in self.statuses:
+            status = self.statuses[name][0]
+        else:
+            return 404, self.refusal(404, name)
         answer = job_body(name, status)
         if name in self.jobs:
             services = answer["properties"]["services"]
@@ -253,6 +282,55 @@ def arm(kind: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
         },
     }
 
+    def next_status(self, name: str) -> tuple[int, str]:
+        """(HTTP code, status) of a job or run: 503 while unavailable, 404 if unknown."""
+        if self.unavailable.get(name):
+            self.unavailable[name] -= 1
+            return 503, ""
+        if name not in self.statuses and self.new_jobs:
+            self.statuses[name] = list(self.new_jobs)
+        if name not in self.statuses:
+            return 404, ""
+        statuses = self.statuses[name]
+        return 200, statuses.pop(0) if len(statuses) > 1 else statuses[0]
+
+    @staticmethod
+    def refusal(code: int, name: str) -> dict[str, Any]:
+        if code == 503:
+            return {"error": {"code": "ServiceUnavailable", "message": "try again"}}
+        return {"error": {"code": "NotFound", "message": f"job {name} not found"}}
+
+    def answer_v1(self, path: str) -> tuple[int, dict[str, Any]]:
+        """SDK v1 (azureml-core): the experiment, a run's record, its (no) log files."""
+        if path.startswith("/artifact/v2.0/"):
+            return 200, {"value": []}
+        if "/experiments/" in path and "/runs/" not in path:
+            return 200, {"experimentId": "e1", "name": path.rsplit("/", 1)[1]}
+        if "/runs/" in path and path.endswith("/metricsingest/wait"):
+            return 200, {}
+        if "/experimentids/" in path and "/runs/" in path:
+            name = path.rsplit("/", 1)[1]
+            code, status = self.next_status(name)
+            if code != 200:
+                return code, self.refusal(code, name)
+            run = {"runId": name, "rootRunId": name, "runNumber": 1, "experimentId": "e1", "status": status}
+            return 200, {**run, "cancelUri": f"{self.base}/execution/cancel/{name}"}
+        return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {path}"}}
+
+    @property
+    def base(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def _cancel(self, name: str) -> tuple[int, Any]:
+        """A cancel (v2: POST .../jobs/NAME/cancel; v1: the run's cancelUri): accepted; the job
+        then reports CancelRequested."""
+        if self.cancels_to_refuse:
+            self.cancels_to_refuse -= 1
+            return 400, {"error": {"code": "UserError", "message": f"{name} cannot be canceled now"}}
+        self.cancelled.append(name)
+        self.statuses[name] = ["CancelRequested", "Canceled"]
+        return 202, {}
+
 
 def not_found(path: str) -> tuple[int, Any]:
     return 404, {"error": {"code": "NotFound", "message": f"no stand-in for {path}"}}
@@ -324,6 +402,28 @@ def double_the_login(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+class StaticToken:
+    """An azure-identity credential whose token the stand-in accepts."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(TOKEN, 2**31)
+
+
+def v1_workspace() -> Any:
+    """A real azureml-core Workspace whose services are the stand-in (found through its discovery
+    URL): what _workspace.connect returns once ARM, which the stand-in is not, has found it."""
+    from azureml._restclient.service_context import ServiceContext
+    from azureml.core import Workspace
+    from hydra_plugins.hydra_azureml_launcher._workspace import credential_auth
+
+    discovery = os.environ["AZUREML_DEV_URL_MFE"] + "/discovery"
+    auth = credential_auth(StaticToken())
+    context = ServiceContext(SUBSCRIPTION, "moon-rg", "moon-ws", "wsid-1", discovery, auth)
+    return Workspace._from_service_context(context, "westeurope")
+
+
 @contextmanager
 def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[StandIn]:
     state = StandIn()
@@ -352,6 +452,9 @@ def stand_in_azure(monkeypatch: pytest.MonkeyPatch, folder: Path) -> Iterator[St
                 kind = "application/xml" if isinstance(answer, bytes) else "application/json"
                 self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
+            if code in (202, 503):  # where to see the cancel's progress; when to try again: now
+                self.send_header("Location", f"{state.base}/operations/done")
+                self.send_header("Retry-After", "0")
             if code == 404 and urlparse(self.path).path.startswith(f"/{STORAGE_ACCOUNT}/"):
                 self.send_header("x-ms-error-code", "BlobNotFound")  # how storage says it
             # What storage answers with every blob write (the storage client reads them back).

@@ -172,3 +172,21 @@ def mlflow_tracking_uri(connection: Connection) -> str:
     if not found.mlflow_tracking_uri:
         raise LauncherError(f"{connection.label}: the workspace reports no MLflow tracking URI")
     return str(found.mlflow_tracking_uri)
+
+
+def job_error(client: Any, name: str) -> str | None:
+    """The service's error message of an ended job, or None: what v1's Run.get_details carries.
+
+    No public azure-ai-ml call returns it (the job entity has no error; `jobs.stream` prints the
+    logs before raising it), so it is read from the run history as `jobs.stream` does.
+    """
+    runs = getattr(client.jobs, "_runs_operations", None)
+    if runs is None or not hasattr(runs, "get_run_details"):
+        from importlib.metadata import version
+
+        raise LauncherError(
+            f"azure-ai-ml {version('azure-ai-ml')} has no JobOperations._runs_operations.get_run_details, "
+            "which reads a job's error message: install the azure-ai-ml version pyproject.toml names"
+        )
+    error = runs.get_run_details(name).error
+    return error.error.message if error is not None and error.error is not None else None

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, open_dict
 from . import _command, _environment, _inputs, _job, _snapshot
 from ._errors import LauncherError
 from ._sdk import require_sdk
+from ._sdk_logs import show_sdk_logs
 from .azureml_launcher import AzureMLLauncher
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def launch(
     assert launcher.config is not None and launcher.hydra_context is not None
     config = launcher.config
     configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+    show_sdk_logs(["azureml"], show=bool(config.hydra.verbose))
     settings = launcher.settings
     backend = settings.get("backend")
     if backend not in BACKENDS:

@@ -29,9 +29,7 @@ def run_config_document(spec: JobSpec, src: Any) -> dict[str, Any]:
     A registered environment's definition lives in the workspace and is fetched at submit
     time: here it is the reference that names it, never a stand-in definition.
     """
-    from azureml.core._serialization_utils import _serialize_to_dict
-
-    document = _serialize_to_dict(_v1.run_configuration(src))
+    document = _v1.run_configuration_dict(_v1.run_configuration(src))
     assert spec.environment is not None
     if spec.environment.kind == "registered":
         document["environment"] = {"name": spec.environment.name, "version": spec.environment.version}

@@ -4,6 +4,7 @@ Every call that leaves the machine runs under _workspace.call_with_deadline. The
 replaces `Experiment` (and the workspace) here, at the SDK boundary.
 """
 
+import functools
 import logging
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -40,9 +41,10 @@ def submit_all(
         what: str,
         not_found: str = _workspace.WORKSPACE_NOT_FOUND,
         timeout_s: float = timeout,
+        otherwise: str = REFUSED_HINT,
     ) -> Any:
         # Any SDK failure becomes one line saying what failed and what to do.
-        return _workspace.explained_call(fn, timeout_s, what, not_found, otherwise=REFUSED_HINT)
+        return _workspace.explained_call(fn, timeout_s, what, not_found, otherwise=otherwise)
 
     runs: list[tuple[JobSpec, Any, str]] = []
     experiments: dict[str, Any] = {}
@@ -75,7 +77,11 @@ def submit_all(
                     ),
                     timeout_s=upload_timeout,
                 )
-                call(lambda r=run, n=spec.display_name: setattr(r, "display_name", n), f"naming run {run_id}")
+                call(
+                    lambda r=run, n=spec.display_name: setattr(r, "display_name", n),
+                    f"naming run {run_id}",
+                    not_found=f"run {run_id} was not found in the workspace (deleted?)",
+                )
             say(f"job #{spec.idx} submitted as {run_id} on {spec.compute_target}: {url}")
             runs.append((spec, run, url))
     if not settings.get("wait"):
@@ -84,9 +90,11 @@ def submit_all(
         ]
     return wait_all(
         runs,
-        call,
+        # Reading or cancelling a run: "submit again" is no advice there.
+        functools.partial(call, otherwise=""),
         poll_interval_s=float(settings["poll_interval_s"]),
         timeout_s=settings.get("wait_timeout_s"),
+        cancel_on_interrupt=bool(settings.get("cancel_on_interrupt", True)),
     )
 
 

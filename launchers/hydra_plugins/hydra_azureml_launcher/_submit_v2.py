@@ -23,7 +23,7 @@ from ._wait import say, wait_all
 
 
 class JobHandle:
-    """A submitted v2 job seen through the v1 run methods `wait_all` polls.
+    """A submitted v2 job seen through the v1 run methods `wait_all` polls (under its deadline).
 
     Metrics come from MLflow: a v2 job's name is the id of its MLflow run in the workspace.
     """
@@ -33,12 +33,8 @@ class JobHandle:
         self.id = str(job.name)
         self._tracking_uri: Optional[str] = None
 
-    def _job(self) -> Any:
-        client = self.connection.client
-        return self.connection.call(lambda: client.jobs.get(self.id), f"status of job {self.id}")
-
     def get_status(self) -> str:
-        status = self._job().status
+        status = self.connection.client.jobs.get(self.id).status
         # A str Enum of the REST models: str() would give "JobStatus.COMPLETED", not "Completed".
         return str(getattr(status, "value", status))
 
@@ -47,14 +43,14 @@ class JobHandle:
             self._tracking_uri = _client_v2.mlflow_tracking_uri(self.connection)
         from mlflow.tracking import MlflowClient
 
-        mlflow_client = MlflowClient(tracking_uri=self._tracking_uri)
-        run = self.connection.call(lambda: mlflow_client.get_run(self.id), f"metrics of job {self.id}")
-        return dict(run.data.metrics)
+        return dict(MlflowClient(tracking_uri=self._tracking_uri).get_run(self.id).data.metrics)
 
     def get_details(self) -> dict[str, Any]:
-        # The v2 job entity carries no error text (its studio page and logs do, and wait_all
-        # names the page), so there is nothing to ask the service for.
-        return {}
+        return {"error": {"message": _client_v2.job_error(self.connection.client, self.id)}}
+
+    def cancel(self) -> None:
+        # The service accepts the request at once; the job then goes through CancelRequested.
+        self.connection.client.jobs.begin_cancel(self.id)
 
 
 def ensure_environment(connection: _client_v2.Connection, spec: EnvSpec, asset: Optional[Any]) -> None:
@@ -106,10 +102,10 @@ def submit_all(
         ]
     return wait_all(
         handles,
-        # Each JobHandle method makes its own calls under the deadline, worded as one line.
-        lambda fn, what: fn(),
+        connection.call,
         poll_interval_s=float(settings["poll_interval_s"]),
         timeout_s=settings.get("wait_timeout_s"),
+        cancel_on_interrupt=bool(settings.get("cancel_on_interrupt", True)),
     )
 
 

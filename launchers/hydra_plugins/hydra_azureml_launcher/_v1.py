@@ -4,17 +4,22 @@ Dry run and submission build them here, so a dry run writes what a submission se
 registered environment needs the workspace (it is fetched, by the caller, under a deadline).
 """
 
+import json
 import os
+import time
+import uuid
 from pathlib import Path
 from typing import Any, Optional
 
 from . import _environment
+from ._errors import LauncherError
 from ._inputs import InputSpec
 from ._job import JobSpec
 
 # azureml-core names inputs that follow the latest version in this variable (it skips the
 # validation of a version that may change): see _update_args_and_io in script_run_config.py.
 SKIP_VALIDATE_VAR = "SkipValidateDatasets"
+STUDIO = "https://ml.azure.com"
 
 
 def offline_environment(spec: JobSpec, reveal: bool = True) -> Optional[Any]:
@@ -80,18 +85,39 @@ def run_configuration(src: Any) -> Any:
     return get_run_config_from_script_run(src)
 
 
-def new_run_id(experiment_name: str) -> str:
-    """A run id as Experiment.submit would make it (<experiment>_<unix time>_<8 hex digits>)."""
-    from azureml._execution._commands import _generate_run_id_from_experiment_name
+def run_configuration_dict(run_config: Any) -> dict[str, Any]:
+    """The RunConfiguration as submit() serialises it into its request.
 
-    return _generate_run_id_from_experiment_name(experiment_name)
+    Its public form is repr(), the JSON of that very serialisation (RunConfiguration.__repr__);
+    anything else means an azureml-core this launcher does not know.
+    """
+    text = repr(run_config)
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        from importlib.metadata import version
+
+        raise LauncherError(
+            f"azureml-core {version('azureml-core')} no longer shows a RunConfiguration as JSON, "
+            "which the dry run writes: install the azureml-core version pyproject.toml names"
+        )
+    return document
+
+
+def new_run_id(experiment_name: str) -> str:
+    """A run id as Experiment.submit makes one: <experiment>_<unix time>_<8 hex digits>.
+
+    Made here, not by the SDK's private helper, and passed to submit(run_id=...), its
+    documented parameter.
+    """
+    return f"{experiment_name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
 
 
 def run_url(workspace: Any, run_id: str) -> str:
-    """The run's studio URL, built from the workspace's ids as Run.get_portal_url builds it."""
-    from azureml.core._portal import _PUBLIC_PORTAL_DOMAIN_NAME, HasRunPortal, HasWorkspacePortal
-
-    where = HasWorkspacePortal.WORKSPACE_FMT.format(
-        workspace.subscription_id, workspace.resource_group, workspace.name
+    """The run's studio URL, as Run.get_portal_url gives it, known before the run exists."""
+    return (
+        f"{STUDIO}/runs/{run_id}?wsid=/subscriptions/{workspace.subscription_id}"
+        f"/resourcegroups/{workspace.resource_group}/workspaces/{workspace.name}"
     )
-    return _PUBLIC_PORTAL_DOMAIN_NAME + HasRunPortal.RUN_PATH.format(run_id) + where

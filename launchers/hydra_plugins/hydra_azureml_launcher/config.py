@@ -32,6 +32,8 @@ class AzureMLLauncherConf:
     poll_interval_s: float = 15.0
     # Give up waiting after this many seconds (None: wait as long as the runs take).
     wait_timeout_s: Optional[float] = None
+    # Ctrl-C while waiting cancels the unfinished runs; false leaves them running (and prints their URLs).
+    cancel_on_interrupt: bool = True
 
     # AzureML compute target name; read per job, so a sweep over compute groups works.
     compute_target: Optional[str] = "${oc.select:compute.target,null}"
