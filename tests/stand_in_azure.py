@@ -262,26 +262,6 @@ class StandIn:
             )
         return 404, None
 
-
-def version_order(version: str) -> tuple[int, str]:
-    return (int(version), version) if version.isdigit() else (0, version)
-
-
-def arm(kind: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
-    """An ARM resource of the workspace as the service returns it (id, name, type, systemData)."""
-    return {
-        "id": f"{WORKSPACE_PATH}/{kind}/{name}",
-        "name": name,
-        "type": f"Microsoft.MachineLearningServices/workspaces/{kind.split('/')[0]}",
-        "properties": properties,
-        "systemData": {
-            "createdAt": CREATED_AT,
-            "createdBy": "moonml tests",
-            "createdByType": "User",
-            "lastModifiedAt": CREATED_AT,
-        },
-    }
-
     def next_status(self, name: str) -> tuple[int, str]:
         """(HTTP code, status) of a job or run: 503 while unavailable, 404 if unknown."""
         if self.unavailable.get(name):
@@ -330,6 +310,26 @@ def arm(kind: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
         self.cancelled.append(name)
         self.statuses[name] = ["CancelRequested", "Canceled"]
         return 202, {}
+
+
+def version_order(version: str) -> tuple[int, str]:
+    return (int(version), version) if version.isdigit() else (0, version)
+
+
+def arm(kind: str, name: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An ARM resource of the workspace as the service returns it (id, name, type, systemData)."""
+    return {
+        "id": f"{WORKSPACE_PATH}/{kind}/{name}",
+        "name": name,
+        "type": f"Microsoft.MachineLearningServices/workspaces/{kind.split('/')[0]}",
+        "properties": properties,
+        "systemData": {
+            "createdAt": CREATED_AT,
+            "createdBy": "moonml tests",
+            "createdByType": "User",
+            "lastModifiedAt": CREATED_AT,
+        },
+    }
 
 
 def not_found(path: str) -> tuple[int, Any]:

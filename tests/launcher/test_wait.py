@@ -26,7 +26,7 @@ from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 from omegaconf import DictConfig
 
 from tests.launcher.conftest import HERE, REPO
-from tests.launcher.test_launcher_v2 import WORKSPACE, Service, launch, service  # noqa: F401
+from tests.launcher.test_launcher_v2 import WORKSPACE, launch, service  # noqa: F401
 from tests.launcher.test_submit import launched
 from tests.stand_in_azure import HISTORY, WORKSPACE_PATH, StandIn, stand_in_azure, v1_workspace
 
@@ -35,21 +35,21 @@ def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awa
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
-    service: Service,  # noqa: F811
+    service: StandIn,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    azure = service.azure
-    service.plans = [
-        {"statuses": ["Running", "Completed"], "metrics": {"cv_best_score": 0.9}},
-        {"statuses": ["Running", "Failed"]},
-        {"statuses": ["Queued"]},  # deleted as soon as it is submitted
+    azure = service
+    service.job_plans = [
+        (["Running", "Completed"], {"cv_best_score": 0.9}),
+        (["Running", "Failed"], {}),
+        (["Queued"], {}),  # deleted as soon as it is submitted
     ]
-    create = JobOperations.create_or_update  # the service fixture's double
+    create = JobOperations.create_or_update  # the real one, which PUTs the job to the stand-in
 
     def create_and_plan(self: Any, job: Any, **kwargs: Any) -> Any:
         created = create(self, job, **kwargs)
-        index = len(service.submitted) - 1
+        index = len(service.jobs) - 1
         if index == 0:
             azure.unavailable[job.name] = 30  # more 503s than azure-core's own retries
         elif index == 1:
@@ -67,7 +67,7 @@ def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awa
         monkeypatch,
     )
     out = capsys.readouterr().out
-    slow, failed, gone = (sub["job"].name for sub in service.submitted)
+    slow, failed, gone = list(service.jobs)
     assert [r.status for r in returns] == [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.FAILED]
     # The unavailable service: tried again, and the run still awaited to its end.
     assert returns[0].return_value == 0.9
@@ -103,18 +103,18 @@ def test_v2_an_unreadable_run_is_a_failed_trial_and_the_sweep_still_ends(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
-    service: Service,  # noqa: F811
+    service: StandIn,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Optuna tolerates failed trials (max_failure_rate): one run the workspace no longer has
     fails its trial only; the other is awaited, and the sweep's end runs."""
-    service.plans = [{"statuses": ["Running", "Completed"], "metrics": {"cv_best_score": 0.9}}] * 2
-    create = JobOperations.create_or_update  # the service fixture's double
+    service.job_plans = [(["Running", "Completed"], {"cv_best_score": 0.9})] * 2
+    create = JobOperations.create_or_update  # the real one, which PUTs the job to the stand-in
 
     def create_then_delete_the_first(self: Any, job: Any, **kwargs: Any) -> Any:
         created = create(self, job, **kwargs)
-        if len(service.submitted) == 1:
-            del service.azure.statuses[job.name]
+        if len(service.jobs) == 1:
+            del service.statuses[job.name]
         return created
 
     monkeypatch.setattr(JobOperations, "create_or_update", create_then_delete_the_first)
@@ -145,20 +145,20 @@ def test_v2_a_run_unreadable_until_the_timeout_is_a_failed_job_that_keeps_runnin
     hydra_sweep_runner: Any,
     moonml_copy: Path,
     tmp_path: Path,
-    service: Service,  # noqa: F811
+    service: StandIn,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    service.plans = [{"statuses": ["Running"]}]
-    create = JobOperations.create_or_update  # the service fixture's double
+    service.job_plans = [(["Running"], {})]
+    create = JobOperations.create_or_update  # the real one, which PUTs the job to the stand-in
 
     def create_unavailable(self: Any, job: Any, **kwargs: Any) -> Any:
-        service.azure.unavailable[job.name] = 10**6
+        service.unavailable[job.name] = 10**6
         return create(self, job, **kwargs)
 
     monkeypatch.setattr(JobOperations, "create_or_update", create_unavailable)
     overrides = ["compute=cpu-cluster", "hydra.launcher.wait=true", "hydra.launcher.wait_timeout_s=2"]
     (ret,) = launch(hydra_sweep_runner, moonml_copy, tmp_path, overrides, monkeypatch)
-    name = service.submitted[0]["job"].name
+    (name,) = service.jobs
     assert ret.status == JobStatus.FAILED
     message = str(ret._return_value)
     assert message.startswith(f"run {name} (job #0) could still not be read (status of run {name}")
