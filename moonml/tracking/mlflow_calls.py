@@ -82,7 +82,7 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
         run = _job_run(client) or client.create_run(
             _experiment_id(client, experiment_name), run_name=run_name
         )
-    _run.update(client=client, id=run.info.run_id)
+    _run.update(client=client, id=run.info.run_id, model=None, unreachable=None)
     # log_model files the logged model under the active experiment (else Default): make it the
     # run's own, which inside an AzureML job is the one the job was filed under.
     mlflow.set_experiment(experiment_id=run.info.experiment_id)

@@ -235,7 +235,7 @@ def move_champion(client: MlflowClient, champion: Champion, version: str) -> Non
     if champion.by_tag:
         client.set_model_version_tag(champion.name, version, champion.tag, "true")
         for other in all_versions(client, champion.name):
-            if other.version != version and champion.tag in other.tags:
+            if str(other.version) != str(version) and champion.tag in other.tags:
                 client.delete_model_version_tag(champion.name, other.version, champion.tag)
     else:
         client.set_registered_model_alias(champion.name, champion.alias, version)
@@ -252,7 +252,7 @@ def _takes_champion(client: MlflowClient, champion: Champion, candidate: Run, ve
     label = f"{champion.name}@{champion.alias}"
     if holder is None:
         return True
-    if holder.version == version:
+    if version is not None and str(holder.version) == str(version):
         return False  # it holds it already
     holder_run = _existing_run(client, holder.run_id)
     if holder_run is None:
@@ -283,7 +283,7 @@ def alias_version(client: MlflowClient, name: str, alias: str) -> str:
     holder = find_champion(client, name, alias).holder
     if holder is None:
         raise MlflowException(f"no version of {name} holds {alias!r}", error_code=DOES_NOT_EXIST)
-    return holder.version
+    return str(holder.version)
 
 
 def _not_better_reason(candidate: Run, holder: Run) -> str | None:
