@@ -128,7 +128,8 @@ def start_mlflow_server(command: list[str], root: Path, *store_args: str) -> tup
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    wait_for_answer(f"{url}/health", server)
+    # ~15 s on a quiet machine; minutes on a busy one (CI's 2 cores under parallel test runs).
+    wait_for_answer(f"{url}/health", server, deadline_s=300)
     return url, server
 
 

@@ -70,3 +70,31 @@ def test_a_run_into_an_azureml_like_server(azureml_like_mlflow, tmp_path: Path) 
     # No aliases there: the champion is a version tag.
     tags = MlflowClient(uri).get_model_version("maml", version).tags
     assert tags == {"moonml.alias.champion": "true"}
+
+
+def test_a_sweeps_end_and_register_best_on_an_azureml_like_server(
+    azureml_like_mlflow, tmp_path: Path
+) -> None:
+    uri = azureml_like_mlflow.uri
+    where = [
+        f"tracking.uri={uri}",
+        "tracking.experiment_name=sweep-azureml",
+        "tracking.register_model=msweep",
+    ]
+    sweep = tmp_path / "sweep"
+    result = run_moonml(
+        "-m", *data_args(), *SMALL_GRID, "model.cv=2", "model.params.min_samples_leaf=1,60", *where,
+        f"hydra.sweep.dir={sweep}", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("sweep-azureml").experiment_id])
+    best = max(runs, key=lambda run: run.data.metrics["cv_best_score"])
+    [version] = client.search_model_versions("name='msweep'")
+    assert version.run_id == best.info.run_id
+    assert version.tags == {"moonml.alias.champion": "true"}
+    again = run_moonml("register-best", str(sweep), *where, cwd=tmp_path, module="moonml.model")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert f"msweep version {version.version}" in again.stdout
+    assert len(client.search_model_versions("name='msweep'")) == 1
+    download(uri, "msweep@champion", tmp_path / "champion")
