@@ -65,9 +65,9 @@ def test_train_register_and_download_the_champion(azureml_like_mlflow, tmp_path:
     assert "Bearer laptop-token" in azureml_like_mlflow.authorizations
 
     target = tmp_path / "champion"
+    command = ["download", "laptop_model@champion", "--output", str(target), "tracking=azureml"]
     downloaded = run_python(
-        ["-m", "moonml.model", "download", "laptop_model@champion", "--output", str(target)]
-        + ["tracking=azureml", *WORKSPACE],
+        ["-m", "moonml.model", *command, *WORKSPACE],
         env=env,
         cwd=tmp_path,
         timeout=300,
