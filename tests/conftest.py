@@ -1,7 +1,9 @@
 """Shared fixtures: subprocess runs of moonml, temporary MLflow stores, a real mlflow server."""
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -126,6 +128,7 @@ def start_mlflow_server(command: list[str], root: Path, *store_args: str) -> tup
         env=clean_env(),
         stdout=open(root / "server.log", "w"),  # noqa: SIM115 - lives as long as the server
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stop() ends its workers and job consumers too
     )
     url = f"http://127.0.0.1:{port}"
     # ~15 s on a quiet machine; minutes on a busy one (CI's 2 cores under parallel test runs).
@@ -134,11 +137,13 @@ def start_mlflow_server(command: list[str], root: Path, *store_args: str) -> tup
 
 
 def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    try:
+    """End a server started by start_mlflow_server, with every process of its group."""
+    os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # helpers that outlived the SIGTERM
+    server.wait()
 
 
 def this_mlflow() -> list[str]:
