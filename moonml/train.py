@@ -86,9 +86,6 @@ def _run_pipeline(
     with tracker.stops_if_start_fails(), workers_exit_with_this_process():
         search = grid_search(cfg.model, split.train, cfg.seed)
     model = search.best_estimator_
-    # The helper logs and registers the model (the longest MLflow call) while this process
-    # evaluates it and draws the figures.
-    tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
     joblib.dump(model, out / "model.joblib")
     _cv_results_table(search).to_csv(out / "cv_results.csv", index=False)
     selected = {f"selected/{name}": value for name, value in search.best_params_.items()}
@@ -99,7 +96,10 @@ def _run_pipeline(
     _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
     metrics["cv_best_score"] = float(search.best_score_)
     (out / "metrics.json").write_text(_json(metrics))
+    # Metrics before the model: whatever becomes of the model, the run keeps its results. The
+    # helper logs the model (the longest MLflow call) while this process draws the figures.
     tracker.log_metrics(metrics)
+    tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
 
     decision_boundary_figure(model, split.train, split.test, cfg.seed).savefig(
         out / "decision_boundary.png", dpi=110

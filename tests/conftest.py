@@ -1,16 +1,21 @@
 """Shared fixtures: subprocess runs of moonml, temporary MLflow stores, a real mlflow server."""
 
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.azureml_like_mlflow import AzureMLLikeMlflow
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_CSV = REPO / "data" / "train.csv"
@@ -66,20 +71,52 @@ def wait_for_answer(
             time.sleep(0.5)
 
 
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `mlflow server` on 127.0.0.1 and a free port, stopped after the session."""
-    root = tmp_path_factory.mktemp("mlflow-server")
+# An MLflow 2.x server, as many teams still run: its own virtual environment, built once per
+# machine (SQLAlchemy 2.1 removed a pool class mlflow 2.22 imports at server start).
+MLFLOW_2_REQUIREMENTS = ("mlflow==2.22.*", "sqlalchemy<2.1")
+TEST_CACHE = Path(os.environ.get("MOONML_TEST_CACHE") or Path.home() / ".cache" / "moonml-tests")
+
+
+def mlflow_2_python() -> Path:
+    """The Python of the cached MLflow 2.22 environment, built first when the machine has none.
+
+    Built in a temporary folder and renamed into place, so an interrupted build or a concurrent
+    one never leaves a half-built environment behind the final name.
+    """
+    home = TEST_CACHE / "mlflow-2.22"
+    python = home / "bin" / "python"
+    if python.exists():
+        return python
+    TEST_CACHE.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix="mlflow-2.22.build-", dir=TEST_CACHE))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(build)], check=True, timeout=300)
+        subprocess.run(
+            [str(build / "bin" / "python"), "-m", "pip", "install", "-q", *MLFLOW_2_REQUIREMENTS],
+            check=True,
+            timeout=1200,
+            capture_output=True,
+        )
+        # Only `python -m ...` is used: the scripts' shebangs would still name the build folder.
+        build.rename(home)
+    except OSError:
+        if not python.exists():  # not another build that got there first
+            raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return python
+
+
+def start_mlflow_server(command: list[str], root: Path, *store_args: str) -> tuple[str, subprocess.Popen]:
+    """`mlflow server` (`command`) on 127.0.0.1 with a sqlite store in `root`; its URL once it answers."""
     port = free_port()
-    mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     server = subprocess.Popen(
         [
-            mlflow_cli,
+            *command,
             "server",
             "--backend-store-uri",
             f"sqlite:///{root / 'server.db'}",
-            "--artifacts-destination",
-            str(root / "artifacts"),
+            *store_args,
             "--host",
             "127.0.0.1",
             "--port",
@@ -91,15 +128,59 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         env=clean_env(),
         stdout=open(root / "server.log", "w"),  # noqa: SIM115 - lives as long as the server
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: stop() ends its workers and job consumers too
     )
     url = f"http://127.0.0.1:{port}"
-    wait_for_answer(f"{url}/health", server)
-    yield url
-    server.terminate()
-    try:
+    # ~15 s on a quiet machine; minutes on a busy one (CI's 2 cores under parallel test runs).
+    wait_for_answer(f"{url}/health", server, deadline_s=300)
+    return url, server
+
+
+def stop(server: subprocess.Popen) -> None:
+    """End a server started by start_mlflow_server, with every process of its group."""
+    os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # helpers that outlived the SIGTERM
+    server.wait()
+
+
+def this_mlflow() -> list[str]:
+    return [shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `mlflow server` (the installed MLflow 3) on 127.0.0.1, stopped after the session."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    url, server = start_mlflow_server(this_mlflow(), root, "--artifacts-destination", str(root / "artifacts"))
+    yield url
+    stop(server)
+
+
+@pytest.fixture(scope="session")
+def mlflow_2_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real MLflow 2.22 `mlflow server` (no logged-models API), artifacts served through it."""
+    root = tmp_path_factory.mktemp("mlflow-2-server")
+    command = [str(mlflow_2_python()), "-m", "mlflow"]
+    url, server = start_mlflow_server(command, root, "--artifacts-destination", str(root / "artifacts"))
+    yield url
+    stop(server)
+
+
+@pytest.fixture(scope="session")
+def azureml_like_mlflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzureMLLikeMlflow]:
+    """AzureML's MLflow surface as reported: a real MLflow 3 server behind a proxy that answers
+    404 for the logged-models and registered-model alias endpoints. Artifacts go to the run's
+    artifact location directly (a folder here, blob storage there), not through the API."""
+    root = tmp_path_factory.mktemp("azureml-like-mlflow")
+    upstream, server = start_mlflow_server(
+        this_mlflow(), root, "--default-artifact-root", str(root / "artifacts"), "--no-serve-artifacts"
+    )
+    with AzureMLLikeMlflow.serving(upstream, root) as proxy:
+        yield proxy
+    stop(server)
 
 
 # Where MLflow keeps its process-wide URIs (checked against mlflow 3.15). A CLI sets them, as its

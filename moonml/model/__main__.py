@@ -26,30 +26,37 @@ from moonml.errors import MoonmlError, cli_exit_code
 REFERENCE = re.compile(r"^(?P<name>[^:@/]+)(?::(?P<version>\d+|latest)|@(?P<alias>[\w-]+))$")
 
 
-def model_uri(reference: str) -> str:
-    """Turn NAME:VERSION, NAME:latest or NAME@ALIAS into a models:/ URI."""
+def parse_reference(reference: str) -> re.Match:
+    """NAME:VERSION, NAME:latest or NAME@ALIAS, or a MoonmlError saying how to write it."""
     match = REFERENCE.match(reference)
     if not match:
         raise MoonmlError(
             f"model reference {reference!r}: write NAME:VERSION, NAME:latest or NAME@ALIAS "
             "(e.g. moon_model:1)"
         )
-    if match["alias"]:
-        return f"models:/{match['name']}@{match['alias']}"
-    return f"models:/{match['name']}/{match['version']}"
+    return match
 
 
 def download(reference: str, output: str, overrides: list[str], force: bool = False) -> str:
     from moonml.outputs import check_output_folder, fill_folder
 
-    uri = model_uri(reference)
+    match = parse_reference(reference)
+    name, version = match["name"], match["version"]
     check_output_folder(output, force)
     cfg = _tracked_config(overrides)
     if cfg.tracking.backend == "azureml":
-        return str(
-            fill_folder(output, lambda staging: _download_from_azureml(reference, staging, cfg.azureml))
-        )
+        # AzureML's registry also holds models registered without MLflow (Model.register).
+        from moonml.azure.model import download_model
+        from moonml.azure.tracking import azureml_tracking_uri
+        from moonml.tracking.mlflow_run import bound_http_requests
+
+        if match["alias"]:
+            bound_http_requests(cfg.tracking.request_timeout_s)
+            version = _alias_version(azureml_tracking_uri(cfg.azureml), name, match["alias"])
+        return str(fill_folder(output, lambda staging: download_model(cfg.azureml, name, version, staging)))
     store = _registry_store(cfg)
+    if match["alias"]:
+        version = _alias_version(store, name, match["alias"])
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -60,12 +67,30 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
         return str(
             fill_folder(
                 output,
-                lambda staging: mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=staging),
+                lambda staging: mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"models:/{name}/{version}", dst_path=staging
+                ),
             )
         )
     except MlflowException as err:
         raise MoonmlError(
             f"cannot download {reference} from the registry at {store}: {first_line(err)}"
+        ) from None
+
+
+def _alias_version(store: str, name: str, alias: str) -> str:
+    """The version NAME@ALIAS names: a registry alias, or where the registry has none (AzureML)
+    the version tag moonml keeps instead (moonml.tracking.registry)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from moonml.tracking.registry import alias_version
+
+    try:
+        return alias_version(MlflowClient(store), name, alias)
+    except MlflowException as err:
+        raise MoonmlError(
+            f"cannot resolve {name}@{alias} in the registry at {store}: {first_line(err)}"
         ) from None
 
 
@@ -126,16 +151,6 @@ def _registry_store(cfg: DictConfig) -> str:
     bound_http_requests(cfg.tracking.request_timeout_s)
     check_reachable(store, cfg.tracking.request_timeout_s)
     return store
-
-
-def _download_from_azureml(reference: str, output: str, azureml_settings) -> str:
-    """AzureML's registry also holds models registered without MLflow (Model.register)."""
-    match = REFERENCE.match(reference)
-    if match["alias"]:
-        raise MoonmlError("tracking=azureml: use NAME:VERSION or NAME:latest (AzureML has no aliases)")
-    from moonml.azure.model import download_model
-
-    return download_model(azureml_settings, match["name"], match["version"], output)
 
 
 def main(argv: list[str] | None = None) -> int:

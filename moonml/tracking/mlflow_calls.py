@@ -1,12 +1,15 @@
 """What the MLflow helper process runs (module-level functions, so that they can be sent there).
 
 Every call names the run moonml opened by its id, through MlflowClient: MLflow's fluent API
-would create a run of its own when none is active, which left stray runs RUNNING forever. Once
-a call fails, the later ones are skipped: against a dead server each would retry for seconds.
+would create a run of its own when none is active, which left stray runs RUNNING forever. A
+failed call does not stop the later ones (a 404, a refused value: the rest can still be
+recorded), except once the server stopped answering: each call would retry for seconds.
 """
 
 import functools
+import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,9 +20,11 @@ from moonml.tracking.store_lock import store_lock
 
 # skops refuses to load what it was not told to trust; a forest is made of these trees.
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+MODEL_PATH = "model"  # the name of the run's model (its artifact path where logged as artifacts)
 
-# This helper's run: its client and id once opened, the logged model, the first failure.
-_run: dict[str, Any] = {"client": None, "id": None, "model": None, "failed": None}
+# This helper's run: its client and id once opened, the logged model's (source, logged model id),
+# why the server is taken as gone.
+_run: dict[str, Any] = {"client": None, "id": None, "model": None, "unreachable": None}
 
 # What store errors mean, for the one line the user reads (SQLAlchemy's own first line can be
 # an unrelated hint about autoflush).
@@ -77,7 +82,7 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
         run = _job_run(client) or client.create_run(
             _experiment_id(client, experiment_name), run_name=run_name
         )
-    _run.update(client=client, id=run.info.run_id)
+    _run.update(client=client, id=run.info.run_id, model=None, unreachable=None)
     # log_model files the logged model under the active experiment (else Default): make it the
     # run's own, which inside an AzureML job is the one the job was filed under.
     mlflow.set_experiment(experiment_id=run.info.experiment_id)
@@ -119,15 +124,18 @@ def _experiment_id(client: Any, name: str) -> str:
 
 @_one_line_errors
 def log_call(method: str, *args: Any) -> None:
-    """Make one logging call (`method`) against the open run, unless an earlier call failed."""
+    """Make one logging call (`method`) against the open run, unless the server stopped answering."""
+    from moonml.tracking.server_answers import server_unreachable
+
     if _run["id"] is None:
         raise RuntimeError("no MLflow run is open")
-    if _run["failed"]:
-        raise RuntimeError(f"skipped after an earlier failure: {_run['failed']}")
+    if _run["unreachable"]:
+        raise RuntimeError(f"not attempted: {_run['unreachable']}")
     try:
         _LOGGING_CALLS[method](_run["client"], _run["id"], *args)
     except Exception as err:
-        _run["failed"] = describe(err)
+        if server_unreachable(err):
+            _run["unreachable"] = f"the server stopped answering ({describe(err)})"
         raise
 
 
@@ -165,22 +173,51 @@ def _log_model(client: Any, run_id: str, model: Any, example: pd.DataFrame) -> N
     import mlflow.sklearn
     import sklearn
     import skops
+    from mlflow.exceptions import MlflowException
     from mlflow.models import infer_signature
 
-    _run["model"] = mlflow.sklearn.log_model(
-        model,
-        name="model",
-        run_id=run_id,
-        signature=infer_signature(example, model.predict(example)),
-        input_example=example,
-        skops_trusted_types=SKOPS_TRUSTED_TYPES,
+    from moonml.tracking.server_answers import endpoint_missing
+
+    how = {
+        "signature": infer_signature(example, model.predict(example)),
+        "input_example": example,
+        "skops_trusted_types": SKOPS_TRUSTED_TYPES,
         # Inferring requirements costs seconds and picks up whatever else is installed.
-        pip_requirements=[
+        "pip_requirements": [
             f"mlflow=={mlflow.__version__}",
             f"scikit-learn=={sklearn.__version__}",
             f"skops=={skops.__version__}",
         ],
-    )
+    }
+    try:
+        logged = mlflow.sklearn.log_model(model, name=MODEL_PATH, run_id=run_id, **how)
+    except MlflowException as err:
+        if not endpoint_missing(err):
+            raise
+        # No logged-models API (MLflow 2.x, AzureML): log it as MLflow 2 did.
+        _run["model"] = (_log_model_as_artifacts(client, run_id, model, how), None)
+        return
+    _run["model"] = (logged.model_uri, logged.model_id)
+
+
+def _log_model_as_artifacts(client: Any, run_id: str, model: Any, how: dict[str, Any]) -> str:
+    """Save the model, upload it as the run's `model/` artifacts, list it in the run's model
+    history tag (where the MLflow UI finds a run's models); return the registry's source."""
+    import mlflow.sklearn
+    from mlflow.entities import RunTag
+    from mlflow.models import Model
+    from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
+
+    from moonml.tracking.registry import artifact_source
+
+    description = Model(artifact_path=MODEL_PATH, run_id=run_id)
+    with tempfile.TemporaryDirectory() as folder:
+        saved = f"{folder}/{MODEL_PATH}"
+        mlflow.sklearn.save_model(model, saved, mlflow_model=description, **how)
+        client.log_artifacts(run_id, saved, MODEL_PATH)
+    history = json.dumps([description.get_tags_dict()])
+    client.log_batch(run_id, tags=[RunTag(MLFLOW_LOGGED_MODELS, history)])
+    return artifact_source(client.get_run(run_id))
 
 
 _LOGGING_CALLS: dict[str, Callable[..., None]] = {
@@ -198,16 +235,21 @@ def register_logged_model(name: str, champion_alias: str | None) -> str:
     """Register the run's logged model as a new version of `name`; return the version.
 
     The run's last step, made only once everything else is logged: a registered model always
-    comes from a complete run. The champion alias then moves to it if it beats the holder.
+    comes from a complete run. The champion then moves to it if it beats the holder.
     """
-    from moonml.tracking.registry import new_version, promote_if_better
+    from moonml.tracking.registry import register_run
 
     client, model = _run["client"], _run["model"]
     if model is None:
         raise RuntimeError("no model was logged in this run")
-    version = new_version(client, name, model.model_uri, _run["id"], model.model_id)
-    promote_if_better(client, name, version.version, champion_alias)
-    return version.version
+    run = client.get_run(_run["id"])
+    return register_run(client, name, run, *model, champion_alias).version
+
+
+@_one_line_errors
+def withdraw_version(name: str, version: str) -> None:
+    """Delete the version registered from this run, whose end could not be recorded."""
+    _run["client"].delete_model_version(name, version)
 
 
 @_one_line_errors

@@ -38,6 +38,7 @@ from moonml.tracking.mlflow_calls import (
     quiet_helper_logs,
     register_logged_model,
     start_run,
+    withdraw_version,
 )
 from moonml.tracking.preflight import check_store
 
@@ -149,8 +150,10 @@ class MlflowTracker(Tracker):
         self.champion_alias = session.tracking_cfg.get("champion_alias")
         self._worker = session.worker
         self._signals = session.held_signals
-        self._pending: list[Future] = []
-        self._run = self._submit(start_run, self.uri, session.tracking_cfg.experiment_name, run_name)
+        self._pending: list[tuple[str, Future]] = []  # (what it records, its call)
+        self._run = self._submit(
+            "the run", start_run, self.uri, session.tracking_cfg.experiment_name, run_name
+        )
 
     @property
     def where(self) -> str:
@@ -159,36 +162,36 @@ class MlflowTracker(Tracker):
         link = run_link(self.uri, experiment_id, run_id)
         return f"{where}\nView run: {link}" if link else where
 
-    def _submit(self, call: Callable, *args: Any) -> Future:
+    def _submit(self, what: str, call: Callable, *args: Any) -> Future:
         future = self._worker.submit(call, *args)
-        self._pending.append(future)
+        self._pending.append((what, future))
         return future
 
-    def _log(self, method: str, *args: Any) -> None:
+    def _log(self, what: str, method: str, *args: Any) -> None:
         if self._run.done() and self._run.exception() is not None:
             return  # no run to log to: the start's error is what flush() reports
-        self._submit(log_call, method, *args)
+        self._submit(what, log_call, method, *args)
 
     def log_params(self, params: dict[str, Any]) -> None:
-        self._log("log_params", params)
+        self._log("params", "log_params", params)
 
     def log_metrics(self, metrics: dict[str, float]) -> None:
-        self._log("log_metrics", metrics)
+        self._log("metrics", "log_metrics", metrics)
 
     def set_tags(self, tags: dict[str, str]) -> None:
-        self._log("set_tags", tags)
+        self._log("tags", "set_tags", tags)
 
     def log_artifact(self, path: Path) -> None:
-        self._log("log_artifact", str(path))
+        self._log(path.name, "log_artifact", str(path))
 
     def log_dict(self, content: Any, name: str) -> None:
-        self._log("log_dict", content, name)
+        self._log(name, "log_dict", content, name)
 
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
         if not register:
             # A sweep's job: the sweep's end registers its best run (moonml.sweep).
             self.register_model = None
-        self._log("log_model", model, example)
+        self._log("the model", "log_model", model, example)
 
     @contextmanager
     def stops_if_start_fails(self) -> Iterator[None]:
@@ -220,24 +223,47 @@ class MlflowTracker(Tracker):
         )
 
     def flush(self) -> None:
-        """Wait for every call made so far; raise the first error as a MoonmlError."""
-        for future in self._pending:
+        """Wait for every call made so far; raise a MoonmlError naming all that was not recorded."""
+        start_error = self._run.exception(timeout=CLOSE_DEADLINE_S)
+        if start_error is not None:
+            raise self._failure(first_line(start_error))
+        missing: dict[str, list[str]] = {}  # reason -> what was not recorded for it
+        for what, future in self._pending:
             error = future.exception(timeout=CLOSE_DEADLINE_S)
             if error is not None:
-                raise self._failure(first_line(error))
+                missing.setdefault(first_line(error), []).append(what)
+        if missing:
+            reasons = "; ".join(f"{', '.join(whats)} ({reason})" for reason, whats in missing.items())
+            raise self._failure(f"not recorded: {reasons}")
 
     def complete(self) -> None:
-        """Register the model, the last step, then end the run FINISHED (FAILED if that fails)."""
+        """Register the model, the last step, then end the run FINISHED (FAILED if that fails).
+
+        A version whose run could not be marked FINISHED is deleted again.
+        """
+        version = None
         if self.register_model:
             registering = self._worker.submit(register_logged_model, self.register_model, self.champion_alias)
             try:
-                registering.result(timeout=CLOSE_DEADLINE_S)
+                version = registering.result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:
                 reason = f"registering the model as {self.register_model!r}: {first_line(err)}"
                 raise self._failure(reason, self.end("FAILED")) from None
         problem = self.end("FINISHED")
+        if problem and version is not None:
+            problem += self._withdraw(version)
         if problem:
             raise MoonmlError(f"MLflow tracking at {self.uri}: {problem}")
+
+    def _withdraw(self, version: str) -> str:
+        label = f"version {version} of {self.register_model}"
+        try:
+            self._worker.submit(withdraw_version, self.register_model, version).result(
+                timeout=CLOSE_DEADLINE_S
+            )
+        except Exception as err:
+            return f"; {label} was registered from it and could not be removed ({first_line(err)})"
+        return f"; {label}, registered from it, was removed"
 
     def end(self, status: str) -> str | None:
         """Record the run's end (never raises); say what went wrong if it could not be."""
@@ -246,7 +272,7 @@ class MlflowTracker(Tracker):
         try:
             if self._run.exception(timeout=CLOSE_DEADLINE_S) is not None:
                 return None  # no run was opened
-            for future in self._pending:
+            for _, future in self._pending:
                 future.cancel()  # calls not under way yet: the run ends without them
             run_id, _ = self._run.result()
             try:

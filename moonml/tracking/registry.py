@@ -1,12 +1,17 @@
-"""The model registry's hygiene: which runs get a version, and where the champion alias points.
+"""The model registry's hygiene: which runs get a version, and which version is the champion.
 
 A run's objective (`moonml.objective` / `moonml.objective_direction` tags), its metrics and its
 data fingerprint (`data.*` tags) are read from MLflow, so every decision here can be redone from
 the store alone. The champion moves only to a version that strictly beats it on the same data.
+It is a registry alias where the registry has aliases, else a version tag (AzureML's registry
+has none): asked, not guessed from the URI.
 """
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 
+from mlflow.artifacts import list_artifacts
 from mlflow.entities import Run
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
@@ -14,11 +19,15 @@ from mlflow.tracking import MlflowClient
 
 from moonml.objective import beats
 from moonml.sweep import SWEEP_TAG
+from moonml.tracking.mlflow_calls import MODEL_PATH
+from moonml.tracking.server_answers import DOES_NOT_EXIST, endpoint_missing
 
 log = logging.getLogger(__name__)
 OBJECTIVE_TAG = "moonml.objective"
 DIRECTION_TAG = "moonml.objective_direction"
 FINGERPRINT_PREFIX = "data."
+# Where the registry has no aliases, the version holding `champion` carries this tag + alias.
+ALIAS_TAG_PREFIX = "moonml.alias."
 
 
 def fingerprint(run: Run) -> dict[str, str]:
@@ -67,7 +76,9 @@ def register_sweep_best(
 ) -> ModelVersion | None:
     """Register the model of the sweep's best finished run; None when the sweep has no such run.
 
-    Doing it twice adds no version: a version of `name` from that run already is the answer.
+    Doing it twice adds no version: a version of `name` from that run already is the answer,
+    and it still gets the champion if it beats the holder (a first attempt may have stopped
+    between the two).
     """
     experiment = client.get_experiment_by_name(experiment_name)
     if experiment is None:
@@ -77,13 +88,17 @@ def register_sweep_best(
     best = best_run(runs)
     if best is None:
         return None
-    for version in client.search_model_versions(f"name='{name}'"):
+    for version in all_versions(client, name):
         if version.run_id == best.info.run_id:
             log.info(
                 "the sweep's best run %s is %s version %s already", best.info.run_name, name, version.version
             )
+            if alias:
+                champion = find_champion(client, name, alias)
+                if _takes_champion(client, champion, best, version.version):
+                    move_champion(client, champion, version.version)
             return version
-    version = register_run_model(client, name, best.info.run_id)
+    version = register_run(client, name, best, *run_model_source(client, best), alias)
     log.info(
         "sweep's best run %s (%s) registered as %s version %s",
         best.info.run_name,
@@ -91,24 +106,73 @@ def register_sweep_best(
         name,
         version.version,
     )
-    promote_if_better(client, name, version.version, alias)
     return version
 
 
-def register_run_model(client: MlflowClient, name: str, run_id: str) -> ModelVersion:
-    """A new version of `name` from the model the run logged as `model`."""
-    run = client.get_run(run_id)
-    models = client.search_logged_models(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run_id}' AND name = 'model'",
-    )
-    if not models:
-        raise MlflowException(f"run {run_id} logged no model named 'model'")
-    return new_version(client, name, models[0].model_uri, run_id, models[0].model_id)
+def run_model_source(client: MlflowClient, run: Run) -> tuple[str, str | None]:
+    """(source, logged model id) of the model `run` logged as `model`.
+
+    MLflow 3's logged model where the server has them; else the run's `model/` artifacts, as
+    MLflow 2 logged models (MLflow 2.x servers, AzureML).
+    """
+    run_id = run.info.run_id
+    try:
+        models = client.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run_id}' AND name = '{MODEL_PATH}'",
+        )
+    except MlflowException as err:
+        if not endpoint_missing(err):
+            raise
+        models = []
+    if models:
+        return models[0].model_uri, models[0].model_id
+    source = artifact_source(run)
+    # Listed by the artifacts' own URI: listing `runs:/RUN/model` asks for logged models again.
+    if "MLmodel" not in {
+        Path(item.path).name for item in list_artifacts(artifact_uri=source, tracking_uri=client.tracking_uri)
+    }:
+        raise MlflowException(f"run {run_id} logged no model named '{MODEL_PATH}'")
+    return source, None
 
 
-def new_version(client: MlflowClient, name: str, source: str, run_id: str, model_id: str) -> ModelVersion:
-    """Register `source` (a logged model) as the next version of `name`, creating the name once.
+def artifact_source(run: Run) -> str:
+    """The run's `model/` artifacts, as the registry's source (what MLflow 2 registered)."""
+    return f"{run.info.artifact_uri.rstrip('/')}/{MODEL_PATH}"
+
+
+def register_run(
+    client: MlflowClient, name: str, run: Run, source: str, model_id: str | None, alias: str | None
+) -> ModelVersion:
+    """A new version of `name` from `run`'s model, which takes `alias` if it beats the holder.
+
+    Everything that can be decided is decided before the version exists; if moving the
+    champion then fails, the version is removed again: no half-done registration stays.
+    """
+    champion = find_champion(client, name, alias) if alias else None
+    takes = champion is not None and _takes_champion(client, champion, run, None)
+    version = new_version(client, name, source, run.info.run_id, model_id)
+    if takes:
+        try:
+            move_champion(client, champion, version.version)
+        except Exception:
+            withdraw(client, version)
+            raise
+    return version
+
+
+def withdraw(client: MlflowClient, version: ModelVersion) -> None:
+    """Delete a version just created, after a later step failed; say so if that fails too."""
+    try:
+        client.delete_model_version(version.name, version.version)
+    except MlflowException as err:
+        log.error("version %s of %s could not be removed again: %s", version.version, version.name, err)
+
+
+def new_version(
+    client: MlflowClient, name: str, source: str, run_id: str, model_id: str | None
+) -> ModelVersion:
+    """Register `source` as the next version of `name`, creating the name once.
 
     Through the client, never MLflow's process-wide tracking or registry URI.
     """
@@ -120,29 +184,106 @@ def new_version(client: MlflowClient, name: str, source: str, run_id: str, model
     return client.create_model_version(name, source=source, run_id=run_id, model_id=model_id)
 
 
-def promote_if_better(client: MlflowClient, name: str, version: str, alias: str | None) -> bool:
-    """Point `alias` at `version` when no version holds it or the new one beats the holder.
+@dataclass
+class Champion:
+    """Which version of `name` holds `alias`: a registry alias, or a version tag where the
+    registry has no aliases (AzureML)."""
 
-    Only versions trained on the same data (equal `data.*` tags) and for the same objective
-    metric are compared; otherwise the alias stays, with a message saying why.
-    """
-    if not alias:
-        return False
-    candidate_version = client.get_model_version(name, version)
-    candidate = client.get_run(candidate_version.run_id)
+    name: str
+    alias: str
+    holder: ModelVersion | None
+    by_tag: bool
+
+    @property
+    def tag(self) -> str:
+        return ALIAS_TAG_PREFIX + self.alias
+
+
+def find_champion(client: MlflowClient, name: str, alias: str) -> Champion:
+    """Where `name@alias` points; asking the registry tells whether it has aliases at all."""
     try:
-        holder_version = client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        holder_version = None  # no version holds the alias yet
-    if holder_version is not None:
-        holder = client.get_run(holder_version.run_id)
-        reason = _not_better_reason(candidate, holder)
-        if reason:
-            log.info("%s@%s stays version %s: %s", name, alias, holder_version.version, reason)
-            return False
-    client.set_registered_model_alias(name, alias, version)
-    log.info("%s@%s is now version %s", name, alias, version)
+        return Champion(name, alias, client.get_model_version_by_alias(name, alias), by_tag=False)
+    except MlflowException as err:
+        if endpoint_missing(err):
+            return Champion(name, alias, _tagged_holder(client, name, ALIAS_TAG_PREFIX + alias), by_tag=True)
+        if err.error_code in (DOES_NOT_EXIST, "INVALID_PARAMETER_VALUE"):
+            return Champion(name, alias, None, by_tag=False)  # no version holds it (or no model yet)
+        raise
+
+
+def _tagged_holder(client: MlflowClient, name: str, tag: str) -> ModelVersion | None:
+    # A move stopped between its two steps leaves two holders: the newer version is the champion.
+    holders = [v for v in all_versions(client, name) if v.tags.get(tag) == "true"]
+    return max(holders, key=lambda v: int(v.version), default=None)
+
+
+def all_versions(client: MlflowClient, name: str) -> list[ModelVersion]:
+    """Every version of `name`, over all result pages; none when there is no such model."""
+    quoted = name.replace("'", "\\'")
+    versions: list[ModelVersion] = []
+    token = None
+    while True:
+        page = client.search_model_versions(f"name='{quoted}'", page_token=token)
+        versions += page
+        token = page.token
+        if not token:
+            return versions
+
+
+def move_champion(client: MlflowClient, champion: Champion, version: str) -> None:
+    """Give `version` the alias (or the tag, then take it from the versions that had it)."""
+    if champion.by_tag:
+        client.set_model_version_tag(champion.name, version, champion.tag, "true")
+        for other in all_versions(client, champion.name):
+            if str(other.version) != str(version) and champion.tag in other.tags:
+                client.delete_model_version_tag(champion.name, other.version, champion.tag)
+    else:
+        client.set_registered_model_alias(champion.name, champion.alias, version)
+    log.info("%s@%s is now version %s", champion.name, champion.alias, version)
+
+
+def _takes_champion(client: MlflowClient, champion: Champion, candidate: Run, version: str | None) -> bool:
+    """Whether `candidate` (version `version`, None if not registered yet) gets the champion.
+
+    It does when no version holds it, when the holder's run is gone, or when it strictly beats
+    the holder on the same data for the same objective; otherwise a message says why not.
+    """
+    holder = champion.holder
+    label = f"{champion.name}@{champion.alias}"
+    if holder is None:
+        return True
+    if version is not None and str(holder.version) == str(version):
+        return False  # it holds it already
+    holder_run = _existing_run(client, holder.run_id)
+    if holder_run is None:
+        log.info("%s: the run of version %s is gone; the new version takes it", label, holder.version)
+        return True
+    reason = _not_better_reason(candidate, holder_run)
+    if reason:
+        log.info("%s stays version %s: %s", label, holder.version, reason)
+        return False
     return True
+
+
+def _existing_run(client: MlflowClient, run_id: str | None) -> Run | None:
+    """The run, unless it was deleted (or deleted and garbage-collected, or never was)."""
+    if not run_id:
+        return None
+    try:
+        run = client.get_run(run_id)
+    except MlflowException as err:
+        if err.error_code == DOES_NOT_EXIST:
+            return None
+        raise
+    return None if run.info.lifecycle_stage == "deleted" else run
+
+
+def alias_version(client: MlflowClient, name: str, alias: str) -> str:
+    """The version `name@alias` names, alias or tag; a clear error when no version holds it."""
+    holder = find_champion(client, name, alias).holder
+    if holder is None:
+        raise MlflowException(f"no version of {name} holds {alias!r}", error_code=DOES_NOT_EXIST)
+    return str(holder.version)
 
 
 def _not_better_reason(candidate: Run, holder: Run) -> str | None:

@@ -6,6 +6,7 @@ real sqlite store standing in for the workspace's tracking store, the job's run 
 as the service does, under the experiment name the launcher chose.
 """
 
+import base64
 import json
 import shlex
 import shutil
@@ -45,9 +46,18 @@ def dry_run(project: Path, sweep: Path, overrides: list[str]) -> None:
 
 
 def replay_job(
-    shipped: Path, snapshot: Path, node: Path, uri: str, experiment_id: str, **variables: str
+    shipped: Path,
+    snapshot: Path,
+    node: Path,
+    uri: str,
+    experiment_id: str,
+    job_uri: str | None = None,
+    **variables: str,
 ) -> str:
-    """Run a shipped job's command as AzureML would, in the run the service made first; its id."""
+    """Run a shipped job's command as AzureML would, in the run the service made first; its id.
+
+    The job is handed `job_uri` (default: `uri`, where the run is made) as its tracking URI.
+    """
     from mlflow.tracking import MlflowClient
 
     job_run = MlflowClient(uri).create_run(experiment_id).info.run_id
@@ -55,7 +65,7 @@ def replay_job(
     env = scrubbed_env(
         AZUREML_RUN_ID=job_run,
         AZUREML_ARM_SUBSCRIPTION="00000000-0000-0000-0000-000000000001",
-        MLFLOW_TRACKING_URI=uri,
+        MLFLOW_TRACKING_URI=job_uri or uri,
         MLFLOW_RUN_ID=job_run,
         MLFLOW_EXPERIMENT_ID=experiment_id,
         PYTHONPATH="launchers",  # the environment's variable (conf/environment)
@@ -91,6 +101,52 @@ def test_job_logs_into_its_own_run_under_a_different_experiment(tmp_path: Path) 
     assert run.data.params["selected/criterion"] == "gini"
     assert "moonml" not in {e.name for e in client.search_experiments()}  # no experiment change
     assert len(client.search_runs([experiment_id])) == 1  # no second run beside the job's
+
+
+def unsigned_jwt(**claims: object) -> str:
+    """A token of the form AzureML hands a job (azureml-mlflow reads its expiry), unsigned."""
+
+    def part(content: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(content).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.unsigned"
+
+
+JOB_TOKEN = unsigned_jwt(exp=4102444800, aud="https://management.azure.com/")
+
+
+def test_a_job_tracks_into_an_azureml_like_service(tmp_path: Path, azureml_like_mlflow) -> None:
+    """The same replay against AzureML's MLflow surface as reported (no logged models, no aliases),
+    through azureml-mlflow's REST store with the job's token, as on a node."""
+    from mlflow.tracking import MlflowClient
+
+    project = project_copy(tmp_path / "project")
+    sweep = tmp_path / "sweep"
+    dry_run(project, sweep, ["hydra.launcher.experiment_name=in-job", "tracking.register_model=in_job_model"])
+    client = MlflowClient(azureml_like_mlflow.uri)  # the service's view of the same store
+    experiment_id = client.create_experiment("in-job")
+    job_run = replay_job(
+        sweep / "0" / "azureml",
+        sweep / "azureml_snapshot",
+        tmp_path / "node",
+        azureml_like_mlflow.uri,
+        experiment_id,
+        job_uri=azureml_like_mlflow.azureml_uri,
+        MLFLOW_TRACKING_TOKEN=JOB_TOKEN,
+        REQUESTS_CA_BUNDLE=str(azureml_like_mlflow.certificate),
+    )
+
+    run = client.get_run(job_run)
+    # The service ends the job's run when the job ends: azureml-mlflow leaves its status alone.
+    assert run.info.status == "RUNNING"
+    assert run.data.metrics["accuracy"] > 0.9 and "cv_best_score" in run.data.metrics
+    assert "mlflow.log-model.history" in run.data.tags
+    [version] = client.search_model_versions("name='in_job_model'")
+    assert version.run_id == job_run and version.tags == {"moonml.alias.champion": "true"}
+    assert {"/api/2.0/mlflow/logged-models", "/api/2.0/mlflow/registered-models/alias"} <= (
+        azureml_like_mlflow.refused_paths()
+    )
+    assert f"Bearer {JOB_TOKEN}" in azureml_like_mlflow.authorizations
 
 
 def test_a_sweep_on_azureml_registers_only_its_best_run(
