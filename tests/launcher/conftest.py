@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 EXAMPLE_APP = HERE / "example_app"
 SUITE_APP = HERE / "suite_app"
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
 def run(
@@ -118,3 +119,48 @@ def moonml_copy(tmp_path: Path) -> Path:
     (project / ".git").mkdir()
     (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     return project
+
+
+def plant(project: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = project / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=project, check=True, capture_output=True, timeout=60)
+
+
+def dry_run(project: Path, sweep: Path, *overrides: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """`python -m tinyapp` dry-run through the launcher, as a user types it in the project."""
+    return run(
+        [
+            "-m",
+            "tinyapp",
+            "-m",
+            "hydra/launcher=azureml",
+            "hydra.launcher.dry_run=true",
+            "hydra.launcher.compute_target=cpu-cluster",
+            "hydra.launcher.environment={type:docker,image:'reg/img:1'}",
+            f"hydra.sweep.dir={sweep}",
+            *overrides,
+        ],
+        cwd=kwargs.pop("cwd", project),
+        **kwargs,
+    )
+
+
+def shipped(sweep: Path) -> set[str]:
+    """What the dry run lists as shipped; exactly what it materialised."""
+    listed = {
+        line.split("\t")[1] for line in (sweep / "0/azureml/snapshot_files.tsv").read_text().splitlines()
+    }
+    materialised = sweep / "azureml_snapshot"
+    assert listed == {p.relative_to(materialised).as_posix() for p in materialised.rglob("*") if p.is_file()}
+    return listed
+
+
+def left_out(sweep: Path) -> dict[str, str]:
+    lines = (sweep / "0/azureml/snapshot_left_out.tsv").read_text().splitlines()
+    return dict(line.split("\t") for line in lines)

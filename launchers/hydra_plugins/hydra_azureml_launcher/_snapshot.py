@@ -266,7 +266,7 @@ class _Chooser:
             return "compiled Python"
         # A symlink inside the folder ships as its target's content: judge both names.
         target = Path(os.path.realpath(path)).relative_to(self.root).as_posix()
-        return _secrets.name_reason(rel) or _secrets.name_reason(target) or _secrets.content_reason(path)
+        return _secrets.name_reason(rel) or _secrets.name_reason(target)
 
     def walk(self) -> list[str]:
         """Outside git: every file under root that is not in a pruned folder."""
@@ -400,6 +400,8 @@ def check(snapshot: Snapshot, max_mb: float, max_files: int, max_data_mb: float)
             f"the code: {listed}. Register the data as an AzureML dataset and have the job read "
             "it from there, then add the files to .amlignore (or raise hydra.launcher.max_data_mb)"
         )
+    # Last: reading every file whole is the slowest check.
+    _secrets.refuse(snapshot.root, _secrets.scan(snapshot.root, (path for path, _ in snapshot.files)))
 
 
 def _content_bytes(path: Path, size: int, cap: int) -> int:
