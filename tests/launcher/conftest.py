@@ -21,13 +21,18 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 
 
 def run(
-    argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 240
+    argv: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+    wrapper: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """Run a Python command as a user would (a fresh process), output captured."""
+    """Run a Python command as a user would (a fresh process), output captured; `wrapper` is a
+    command that runs it (e.g. setpriv with its options)."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.run(
-        [sys.executable, *argv],
+        [*wrapper, sys.executable, *argv],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -127,7 +127,7 @@ PLANTED = [
     ("notebooks/analysis.ipynb", NOTEBOOK, "&sig=", "Azure Storage SAS signature"),
     (
         "sp.json",  # what `az ad sp create-for-rbac` prints
-        json.dumps({"appId": "moon", "displayName": "ci", "password": CLIENT_SECRET, "tenant": "t"}, indent=2),
+        json.dumps({"appId": "moon", "name": "ci", "password": CLIENT_SECRET, "tenant": "t"}, indent=2),
         "password",
         "Secret Keyword",
     ),
@@ -165,9 +165,7 @@ def refusal(project: Path) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize(
-    "rel, content, marker, kind", PLANTED, ids=[f"{p[0]}-{p[3]}" for p in PLANTED]
-)
+@pytest.mark.parametrize("rel, content, marker, kind", PLANTED, ids=[f"{p[0]}-{p[3]}" for p in PLANTED])
 def test_a_secret_in_any_file_refuses_naming_it(
     tmp_path: Path, rel: str, content: str, marker: str, kind: str
 ) -> None:
