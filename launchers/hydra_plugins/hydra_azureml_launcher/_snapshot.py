@@ -519,7 +519,7 @@ def _content_bytes(path: Path, size: int, cap: int) -> int:
 
 
 def materialise(snapshot: Snapshot, dest: Path) -> Path:
-    """Copy exactly the snapshot's files into dest (which must not exist or be empty).
+    """Copy exactly the snapshot's files into dest, replacing an earlier copy (a sweep's batches).
 
     The copy is made beside dest and renamed into place: dest holds all of it or nothing.
     """
@@ -536,5 +536,6 @@ def materialise(snapshot: Snapshot, dest: Path) -> Path:
             f"the snapshot of {snapshot.root} could not be copied to {dest} ({err.strerror}: "
             f"{err.filename}); nothing was copied"
         ) from None
+    shutil.rmtree(dest, ignore_errors=True)
     partial.rename(dest)
     return dest
