@@ -66,6 +66,14 @@ def moonml_sweep(runner: Any, project: Path, temp_dir: Path, overrides: list[str
     )
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The launcher remembers its secret scans in the user's cache: each test has its own."""
+    cache = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache
+
+
 @pytest.fixture
 def deadlines(monkeypatch: pytest.MonkeyPatch) -> dict[str, float]:
     """The deadline of each call the launcher makes under one, by what it was doing (the words

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _snapshot
+from hydra_plugins.hydra_azureml_launcher import _secret_scan, _snapshot
 from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from tests.launcher.conftest import REPO, dry_run, git, needs_git, plant, run, shipped
@@ -192,6 +192,37 @@ def test_what_is_no_secret_ships(tmp_path: Path, rel: str, content: str) -> None
     snapshot = _snapshot.build(tmp_path, ENTRY)
     _snapshot.check(snapshot, max_mb=300, max_files=2000, max_data_mb=10)
     assert rel in snapshot.paths
+
+
+def test_a_scan_is_remembered_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second launch reads again only the files that changed; what was found is not forgotten."""
+    rel, content, *_ = PLANTED[1]
+    project = tmp_path / "project"
+    plant(project, {**APP, rel: content})
+    first = refusal(project)
+    read: list[str] = []
+    real = _secret_scan._scan_file
+    monkeypatch.setattr(_secret_scan, "_scan_file", lambda rel: read.append(rel) or real(rel))
+    assert refusal(project) == first and read == []
+    plant(project, {"pkg/train.py": "print('changed')\n"})
+    assert refusal(project) == first and read == ["pkg/train.py"]
+
+
+def test_the_baseline_settings_are_used(tmp_path: Path) -> None:
+    """As `detect-secrets scan --exclude-files '^docs/'` wrote them: paths relative to the project,
+    and a scan remembered under other settings is not reused."""
+    project = tmp_path / "project"
+    plant(project, {**APP, "docs/setup.yaml": PLANTED[1][1], "app.yaml": PLANTED[1][1]})
+    assert "docs/setup.yaml:3 (Secret Keyword)" in refusal(project)
+    baseline = {
+        "version": "1.5.0",
+        "plugins_used": [{"name": "KeywordDetector"}],
+        "filters_used": [{"path": "detect_secrets.filters.regex.should_exclude_file", "pattern": ["^docs/"]}],
+        "results": {},
+    }
+    (project / ".secrets.baseline").write_text(json.dumps(baseline))
+    message = refusal(project)
+    assert "app.yaml:3 (Secret Keyword)" in message and "docs/" not in message
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from . import _secrets
+from . import _secret_scan, _secrets
 from ._errors import LauncherError
 
 # Directory names never shipped, at any depth: VCS, caches, local tracking stores, run outputs.
@@ -491,7 +491,7 @@ def check(snapshot: Snapshot, max_mb: float, max_files: int, max_data_mb: float)
             "it from there, then add the files to .amlignore (or raise hydra.launcher.max_data_mb)"
         )
     # Last: reading every file whole is the slowest check.
-    _secrets.refuse(snapshot.root, _secrets.scan(snapshot.root, (path for path, _ in snapshot.files)))
+    _secret_scan.refuse(snapshot.root, _secret_scan.scan(snapshot.root, (path for path, _ in snapshot.files)))
 
 
 def _content_bytes(path: Path, size: int, cap: int) -> int:
