@@ -6,6 +6,7 @@ protection) takes the test file itself for a leak.
 
 import base64
 import json
+import os
 import random
 import shutil
 import string
@@ -194,7 +195,9 @@ def test_what_is_no_secret_ships(tmp_path: Path, rel: str, content: str) -> None
     assert rel in snapshot.paths
 
 
-def test_a_scan_is_remembered_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scan_is_remembered_by_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own_cache: Path
+) -> None:
     """A second launch reads again only the files that changed; what was found is not forgotten."""
     rel, content, *_ = PLANTED[1]
     project = tmp_path / "project"
@@ -206,6 +209,12 @@ def test_a_scan_is_remembered_by_content(tmp_path: Path, monkeypatch: pytest.Mon
     assert refusal(project) == first and read == []
     plant(project, {"pkg/train.py": "print('changed')\n"})
     assert refusal(project) == first and read == ["pkg/train.py"]
+    [remembered] = (own_cache / "hydra_azureml_launcher").iterdir()
+    stale = own_cache / "hydra_azureml_launcher" / "secret-scan-0123456789abcdef.json"
+    stale.write_text("{}")
+    os.utime(stale, (0, 0))  # a project last launched long ago is forgotten
+    refusal(project)
+    assert list((own_cache / "hydra_azureml_launcher").iterdir()) == [remembered]
 
 
 def test_the_baseline_settings_are_used(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ BASELINE = ".secrets.baseline"
 # detect-secrets loads custom plugins and filters by path, as modules of its own.
 _DETECTORS_FILE = Path(__file__).with_name("_detectors.py")
 _DETECTORS = f"file://{_DETECTORS_FILE}"
+CACHE_DAYS = 30
 
 
 @dataclass(frozen=True, order=True)
@@ -106,12 +108,17 @@ def _load_cache(path: Path, scanner: str) -> dict[str, Any]:
 
 
 def _save_cache(path: Path, scanner: str, files: dict[str, Any]) -> None:
-    """Replace the project's entry whole (so it holds the files of this snapshot only)."""
+    """Replace the project's entry whole (so it holds the files of this snapshot only), and
+    forget projects not launched for CACHE_DAYS (temporary clones come and go)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
             json.dump({"scanner": scanner, "files": files}, handle)
         os.replace(handle.name, path)
+        stale = time.time() - CACHE_DAYS * 86400
+        for old in path.parent.glob("secret-scan-*"):
+            if old.stat().st_mtime < stale:
+                old.unlink(missing_ok=True)
     except OSError as err:  # a read-only home: the next launch reads every file again
         log.debug("secret scan cache %s not written: %s", path, err)
 
