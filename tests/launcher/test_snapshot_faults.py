@@ -130,3 +130,13 @@ def test_too_many_files_names_the_folder_that_holds_them(tmp_path: Path) -> None
     message = str(err.value)
     assert f"has {len(snapshot.files)} files, more than hydra.launcher.max_snapshot_files=30. " in message
     assert "Most files: web/static/icons/ (40 files, 0.0 MB)" in message
+
+
+def test_a_copy_that_fails_leaves_nothing_half_written(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    plant(project, {**APP, "pkg/z_last.py": "x = 1\n"})
+    snapshot = _snapshot.build(project, ENTRY)
+    (project / "pkg/z_last.py").unlink()  # gone between the choice and the copy
+    with pytest.raises(LauncherError, match=r"could not be copied to .*dest \(No such file or directory: "):
+        _snapshot.materialise(snapshot, tmp_path / "out" / "dest")
+    assert list((tmp_path / "out").iterdir()) == []

@@ -2,11 +2,13 @@
 
 What ships is decided positively: in a git work tree, the files git tracks or would track (not
 ignored), minus `.amlignore`; elsewhere, the files of a folder that looks like a project root,
-minus `.amlignore` (else `.gitignore`, as AzureML itself does). Local state, credentials (see
-_secrets.py) and symlinks leading out of the folder never ship; a symlink pointing inside ships
-as its target's content. `include` ships a left-out file on purpose. Every file or folder left
-out is reported with its reason. The limits are checked before anything is uploaded, naming
-what takes the space.
+minus `.amlignore` (else `.gitignore`, as AzureML itself does). Local state, credentials by
+name (see _secrets.py) and symlinks leading out of the folder never ship; a symlink pointing
+inside ships as its target's content, a hard link as its content (listed as one). `include`
+ships a left-out file on purpose, from inside the folder only. Every file or folder left out is
+reported with its reason; one that would ship but cannot be read stops the launch. The limits,
+then the secret scan of every shipped file (_secret_scan.py), are checked before anything is
+copied or uploaded, naming what takes the space or what looks like a secret.
 """
 
 import bz2
@@ -526,6 +528,7 @@ def materialise(snapshot: Snapshot, dest: Path) -> Path:
     partial = dest.with_name(f".{dest.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
+        partial.mkdir(parents=True)
         for path, _ in snapshot.files:
             target = partial / path
             target.parent.mkdir(parents=True, exist_ok=True)
