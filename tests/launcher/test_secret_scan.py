@@ -217,6 +217,16 @@ def test_a_scan_is_remembered_by_content(
     assert list((own_cache / "hydra_azureml_launcher").iterdir()) == [remembered]
 
 
+def test_a_long_scan_says_what_it_reads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    plant(tmp_path, {**APP, "notes/log.txt": "nothing secret here\n" * 20_000})
+    snapshot = _snapshot.build(tmp_path, ENTRY)
+    with caplog.at_level("INFO"):
+        _snapshot.check(snapshot, max_mb=300, max_files=2000, max_data_mb=10)
+        _snapshot.check(snapshot, max_mb=300, max_files=2000, max_data_mb=10)  # remembered: silent
+    said = [r.getMessage() for r in caplog.records]
+    assert said == ["reading 4 files (0.4 MB) for secrets (detect-secrets)"]
+
+
 def test_the_baseline_settings_are_used(tmp_path: Path) -> None:
     """As `detect-secrets scan --exclude-files '^docs/'` wrote them: paths relative to the project,
     and a scan remembered under other settings is not reused."""

@@ -28,6 +28,7 @@ BASELINE = ".secrets.baseline"
 _DETECTORS_FILE = Path(__file__).with_name("_detectors.py")
 _DETECTORS = f"file://{_DETECTORS_FILE}"
 CACHE_DAYS = 30
+ANNOUNCE_BYTES = 256 * 1024  # a few seconds of scanning: say why the launch pauses
 
 
 @dataclass(frozen=True, order=True)
@@ -152,13 +153,17 @@ def scan(root: Path, paths: Iterable[str]) -> list[Finding]:
     scanned: dict[str, Any] = {}
     with _settings(baseline) as scanner, _inside(root):
         cached = _load_cache(cache_file, scanner)
-        for rel in paths:
-            if rel == BASELINE:  # hashes of accepted secrets, not secrets
-                continue
-            digest = hashlib.sha256((root / rel).read_bytes()).hexdigest()
-            hit = cached.get(rel)
-            found = hit[1] if hit and hit[0] == digest else _scan_file(rel)
-            scanned[rel] = [digest, found]
+        digests = {
+            rel: hashlib.sha256((root / rel).read_bytes()).hexdigest()
+            for rel in paths
+            if rel != BASELINE  # hashes of accepted secrets, not secrets
+        }
+        unread = [rel for rel, digest in digests.items() if cached.get(rel, [None])[0] != digest]
+        size = sum((root / rel).stat().st_size for rel in unread)
+        if size > ANNOUNCE_BYTES:
+            log.info("reading %d files (%.1f MB) for secrets (detect-secrets)", len(unread), size / 2**20)
+        for rel, digest in digests.items():
+            scanned[rel] = [digest, _scan_file(rel) if rel in unread else cached[rel][1]]
     _save_cache(cache_file, scanner, scanned)
     accepted = {
         (name, entry["type"], entry["hashed_secret"])
