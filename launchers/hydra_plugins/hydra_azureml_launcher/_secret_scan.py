@@ -3,7 +3,7 @@
 The ecosystem's scanner, plus the two detectors and the filter of _detectors.py. A finding
 refuses the submission rather than dropping a file the job may need, unless the project's
 `.secrets.baseline` accepts it, as detect-secrets' own hook does (or a `pragma: allowlist
-secret` comment marks its line). detect-secrets reads some 4,000 lines a second, so what it
+secret` comment marks its line). detect-secrets reads some 2,000 lines a second, so what it
 found in a file is remembered by the file's content (see _cache_path): a second launch reads
 only what changed.
 """
