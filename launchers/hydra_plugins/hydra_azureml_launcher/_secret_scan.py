@@ -36,7 +36,6 @@ class Finding:
     path: str  # posix, relative to the source folder
     line: int
     kind: str  # detect-secrets' secret type
-    secret_hash: str  # as the baseline records it (sha1 of the secret), never the secret
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line} ({self.kind})"
@@ -172,7 +171,7 @@ def scan(root: Path, paths: Iterable[str]) -> list[Finding]:
         if entry.get("is_secret") is not True  # audited as a real secret: never accepted
     }
     return sorted(
-        Finding(rel, line, kind, secret_hash)
+        Finding(rel, line, kind)
         for rel, (_, found) in scanned.items()
         for line, kind, secret_hash in found
         if (rel, kind, secret_hash) not in accepted
