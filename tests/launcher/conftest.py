@@ -68,9 +68,10 @@ def moonml_sweep(runner: Any, project: Path, temp_dir: Path, overrides: list[str
 
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The launcher remembers its secret scans in the user's cache: each test has its own."""
-    cache = tmp_path / "xdg-cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    """The launcher remembers its secret scans in the user's cache: each test has its own (not
+    all of XDG_CACHE_HOME: matplotlib would build its font cache again in every job)."""
+    cache = tmp_path / "scan-cache"
+    monkeypatch.setenv("HYDRA_AZUREML_LAUNCHER_CACHE", str(cache))
     return cache
 
 

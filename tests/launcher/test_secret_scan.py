@@ -209,12 +209,12 @@ def test_a_scan_is_remembered_by_content(
     assert refusal(project) == first and read == []
     plant(project, {"pkg/train.py": "print('changed')\n"})
     assert refusal(project) == first and read == ["pkg/train.py"]
-    [remembered] = (own_cache / "hydra_azureml_launcher").iterdir()
-    stale = own_cache / "hydra_azureml_launcher" / "secret-scan-0123456789abcdef.json"
+    [remembered] = own_cache.iterdir()
+    stale = own_cache / "secret-scan-0123456789abcdef.json"
     stale.write_text("{}")
     os.utime(stale, (0, 0))  # a project last launched long ago is forgotten
     refusal(project)
-    assert list((own_cache / "hydra_azureml_launcher").iterdir()) == [remembered]
+    assert list(own_cache.iterdir()) == [remembered]
 
 
 def test_a_long_scan_says_what_it_reads(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

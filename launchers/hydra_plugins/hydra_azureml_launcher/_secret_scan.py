@@ -28,6 +28,7 @@ BASELINE = ".secrets.baseline"
 _DETECTORS_FILE = Path(__file__).with_name("_detectors.py")
 _DETECTORS = f"file://{_DETECTORS_FILE}"
 CACHE_DAYS = 30
+CACHE_VAR = "HYDRA_AZUREML_LAUNCHER_CACHE"  # another folder for what the scans found
 ANNOUNCE_BYTES = 256 * 1024  # a few seconds of scanning: say why the launch pauses
 
 
@@ -94,9 +95,9 @@ def _settings(baseline: Optional[dict[str, Any]]) -> Iterator[str]:
 
 def _cache_path(root: Path) -> Path:
     """One small file per project in the user's cache: {path: [content hash, findings]}."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hydra_azureml_launcher"
     project = hashlib.sha256(bytes(root)).hexdigest()[:16]
-    return base / "hydra_azureml_launcher" / f"secret-scan-{project}.json"
+    return Path(os.environ.get(CACHE_VAR) or base) / f"secret-scan-{project}.json"
 
 
 def _load_cache(path: Path, scanner: str) -> dict[str, Any]:
