@@ -3,9 +3,8 @@
 Under <sweep dir>/<job subdir>/azureml/: run_config.json (the run configuration exactly as
 submit() serialises it into the request, dataset inputs included), script_run_config.json
 (source directory, command, target, experiment, display name, tags), environment.json,
-command.txt, snapshot_files.tsv and snapshot_left_out.tsv (path and reason of every file or
-folder that does not ship). The snapshot itself is materialised once under
-<sweep dir>/azureml_snapshot/.
+command.txt, snapshot_files.tsv and snapshot_left_out.tsv (see _listing.py). The snapshot
+itself is materialised once under <sweep dir>/azureml_snapshot/.
 """
 
 import json
@@ -16,11 +15,10 @@ from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _environment, _snapshot, _v1
+from . import _environment, _listing, _snapshot, _v1
 from ._job import JobSpec
 
 log = logging.getLogger(__name__)
-PRINTED_LEFT_OUT = 40  # the console gets a glance; the .tsv holds the whole list
 
 
 def run_config_document(spec: JobSpec, src: Any) -> dict[str, Any]:
@@ -49,12 +47,7 @@ def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -
         env_doc = {"registered": True, **spec.environment.describe()}
     _write_json(out / "environment.json", env_doc)
     (out / "command.txt").write_text(spec.command + "\n", encoding="utf-8")
-    (out / "snapshot_files.tsv").write_text(
-        "".join(f"{size}\t{path}\n" for path, size in snapshot.files), encoding="utf-8"
-    )
-    (out / "snapshot_left_out.tsv").write_text(
-        "".join(f"{path}\t{reason}\n" for path, reason in snapshot.left_out), encoding="utf-8"
-    )
+    _listing.write(snapshot, out)
     summary = {
         "experiment": spec.experiment_name,
         "display_name": spec.display_name,
@@ -69,18 +62,6 @@ def write_job(spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path) -
     return out, src
 
 
-def print_left_out(snapshot: _snapshot.Snapshot, listing: Path) -> None:
-    """What stays home and why, once per sweep (every job ships the same snapshot)."""
-    if not snapshot.left_out:
-        return
-    lines = [f"[azureml dry run] left out of the snapshot ({len(snapshot.left_out)}, all in {listing}):"]
-    width = max(len(path) for path, _ in snapshot.left_out[:PRINTED_LEFT_OUT])
-    lines += [f"  {path:<{width}}  {reason}" for path, reason in snapshot.left_out[:PRINTED_LEFT_OUT]]
-    if len(snapshot.left_out) > PRINTED_LEFT_OUT:
-        lines.append(f"  ... and {len(snapshot.left_out) - PRINTED_LEFT_OUT} more")
-    print("\n".join(lines), flush=True)
-
-
 def _write_json(path: Path, document: Any) -> None:
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -91,7 +72,7 @@ def write_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, sweep_dir:
     for spec in specs:
         out, src = write_job(spec, snapshot, snapshot_dir)
         if spec is specs[0]:
-            print_left_out(snapshot, out / "snapshot_left_out.tsv")
+            _listing.print_summary(snapshot, out / "snapshot_left_out.tsv")
         print(f"[azureml dry run] job #{spec.idx}: {spec.command}\n  written to {out}", flush=True)
         # The ScriptRunConfig itself too, for callers of Hydra's API (and the tests).
         value = {"dry_run_dir": str(out), "script_run_config": src}

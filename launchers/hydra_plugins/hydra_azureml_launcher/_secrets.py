@@ -1,15 +1,12 @@
-"""Does a file look like a credential? By the folders it sits in, its name, then its first bytes.
+"""Credentials by name: a file whose folder or name says it is a credential store is left out.
 
-The snapshot is uploaded into a workspace others can read: whatever looks like a secret is left
-out even when git tracks it, and the reason is reported. A false positive costs one
-`hydra.launcher.include` entry; a miss puts a key in the cloud.
+The snapshot is uploaded into a workspace others can read: config.json, .env, keys and the like
+are left out even when git tracks them, and the reason is reported; a false positive costs one
+`hydra.launcher.include` entry. Secrets in files whose names say nothing are found by content
+(_secret_scan.py) and refuse the submission instead.
 """
 
 import fnmatch
-import os
-import re
-import stat
-from pathlib import Path
 from typing import Optional
 
 # Folders of credential stores, CLI logins and token caches, at any depth.
@@ -73,21 +70,6 @@ NAME_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 # Backup and editor copies of a sensitive file are as sensitive: `config.json.bak`, `.env~`.
 BACKUP_SUFFIXES = (".bak", ".backup", ".old", ".orig", ".save", ".swp", ".tmp", "~")
-# Headers and key names of secrets, searched in the first bytes of small regular files.
-CONTENT_RULES: tuple[tuple[re.Pattern[bytes], str], ...] = (
-    (re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"), "contains a private key"),
-    (re.compile(rb"PuTTY-User-Key-File-\d+:"), "contains a PuTTY private key"),
-    (re.compile(rb"(?im)^\s*aws_secret_access_key\s*="), "contains an AWS secret key"),
-    (re.compile(rb"\bAKIA[0-9A-Z]{16}\b"), "contains an AWS access key id"),
-    (re.compile(rb"\b(?:ghp|gho|ghu|ghs|github_pat)_[A-Za-z0-9_]{30,}"), "contains a GitHub token"),
-    (re.compile(rb"AccountKey=[A-Za-z0-9+/]{20,}"), "contains a storage account key"),
-    (
-        re.compile(rb'"(?:refresh_token|RefreshToken|access_token|AccessToken|client_secret)"\s*:'),
-        "contains OAuth tokens (a token cache)",
-    ),
-)
-CONTENT_BYTES = 8192  # headers sit at the top; token caches name their keys early
-CONTENT_MAX_FILE = 1024 * 1024  # bigger files are data or code, not credential files
 
 
 def folder_reason(name: str) -> Optional[str]:
@@ -110,16 +92,3 @@ def name_reason(rel: str) -> Optional[str]:
             if any(fnmatch.fnmatchcase(candidate, p) for p in patterns):
                 return reason + note
     return None
-
-
-def content_reason(path: Path) -> Optional[str]:
-    """Why the first bytes of path look like a credential, or None (big and special files: None)."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > CONTENT_MAX_FILE:
-            return None
-        with open(path, "rb") as handle:
-            head = handle.read(CONTENT_BYTES)
-    except OSError:
-        return None
-    return next((reason for pattern, reason in CONTENT_RULES if pattern.search(head)), None)

@@ -2,11 +2,13 @@
 
 What ships is decided positively: in a git work tree, the files git tracks or would track (not
 ignored), minus `.amlignore`; elsewhere, the files of a folder that looks like a project root,
-minus `.amlignore` (else `.gitignore`, as AzureML itself does). Local state, credentials (see
-_secrets.py) and symlinks leading out of the folder never ship; a symlink pointing inside ships
-as its target's content. `include` ships a left-out file on purpose. Every file or folder left
-out is reported with its reason. The limits are checked before anything is uploaded, naming
-what takes the space.
+minus `.amlignore` (else `.gitignore`, as AzureML itself does). Local state, credentials by
+name (see _secrets.py) and symlinks leading out of the folder never ship; a symlink pointing
+inside ships as its target's content, a hard link as its content (listed as one). `include`
+ships a left-out file on purpose, from inside the folder only. Every file or folder left out is
+reported with its reason; one that would ship but cannot be read stops the launch. The limits,
+then the secret scan of every shipped file (_secret_scan.py), are checked before anything is
+copied or uploaded, naming what takes the space or what looks like a secret.
 """
 
 import bz2
@@ -20,9 +22,9 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
-from . import _secrets
+from . import _secret_scan, _secrets
 from ._errors import LauncherError
 
 # Directory names never shipped, at any depth: VCS, caches, local tracking stores, run outputs.
@@ -58,6 +60,10 @@ GIT_DEADLINE_S = 30.0
 # A git run by a hook or an IDE may carry these; they would make git list another tree.
 GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")
 MB = 1024 * 1024
+# A refusal for size or count names the folder inside an entry that holds this share of it.
+NARROW_SHARE = 0.8
+# What git says (and goes on) when it cannot list a folder of the work tree.
+GIT_UNREADABLE = re.compile(r"could not open directory '(.+?)/?':")
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,8 @@ class Snapshot:
     ignore_file: Optional[str]  # the ignore file that was honoured, if any
     # (posix path, reason) of what was left out, sorted; a pruned folder once, as "name/".
     left_out: tuple[tuple[str, str], ...] = ()
+    # (posix path, number of names) of shipped files with other names, which may lie outside.
+    hard_links: tuple[tuple[str, int], ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -168,8 +176,9 @@ def _require_project_root(root: Path, entry: Sequence[str]) -> None:
     )
 
 
-def _git_files(root: Path) -> Optional[list[str]]:
-    """Files git tracks or would track under root (posix, relative); None outside a work tree."""
+def _git_files(root: Path) -> Optional[tuple[list[str], list[str]]]:
+    """Files git tracks or would track under root (posix, relative), and the folders it could not
+    read (their untracked files unseen); None outside a work tree."""
     env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
     try:
         done = subprocess.run(
@@ -196,7 +205,8 @@ def _git_files(root: Path) -> Optional[list[str]]:
             "the snapshot is chosen from what git tracks: fix that first"
         )
     # Unmerged files are listed once per stage: keep each path once, in git's order.
-    return list(dict.fromkeys(os.fsdecode(p) for p in done.stdout.split(b"\0") if p))
+    files = list(dict.fromkeys(os.fsdecode(p) for p in done.stdout.split(b"\0") if p))
+    return files, GIT_UNREADABLE.findall(os.fsdecode(done.stderr))
 
 
 def _structural_reason(root: Path, path: Path) -> Optional[str]:
@@ -228,6 +238,7 @@ class _Chooser:
             else (lambda rel, is_dir: False)
         )
         self.left_out: dict[str, str] = {}
+        self.hard_links: dict[str, int] = {}
         self._folders: dict[str, bool] = {}
 
     def folder_ships(self, rel: str) -> bool:
@@ -249,11 +260,37 @@ class _Chooser:
             return "the sweep's output folder"
         if name in EXCLUDED_DIRS or name.endswith(".egg-info"):
             return "local state, cache or build folder"
-        if (path / "pyvenv.cfg").is_file():  # any virtual environment, whatever its name
-            return "virtual environment"
         if self.matcher(rel, True):
             return f"matched by {self.ignore_file}"
-        return _secrets.folder_reason(name)
+        reason = _secrets.folder_reason(name)
+        if reason:
+            return reason
+        try:  # a folder that would ship is read whole, or not at all
+            with os.scandir(path):
+                pass
+        except OSError as err:
+            self.unreadable(rel + "/", err)
+        if (path / "pyvenv.cfg").is_file():  # any virtual environment, whatever its name
+            return "virtual environment"
+        return None
+
+    def unreadable(self, rel: str, err: OSError) -> NoReturn:
+        raise LauncherError(
+            f"{rel} in {self.root} cannot be read ({err.strerror}): make it readable, or leave it "
+            f"out with {self.ignore_file or IGNORE_FILES[0]}"
+        )
+
+    def ship(self, files: dict[str, int], rel: str) -> None:
+        """Add rel to what ships, once it was read: the scan and the copy read it whole."""
+        path = self.root / rel
+        try:
+            with open(path, "rb"):
+                info = path.stat()
+        except OSError as err:
+            self.unreadable(rel, err)
+        files[rel] = info.st_size
+        if info.st_nlink > 1:
+            self.hard_links[rel] = info.st_nlink
 
     def file_reason(self, rel: str) -> Optional[str]:
         path = self.root / rel
@@ -266,12 +303,16 @@ class _Chooser:
             return "compiled Python"
         # A symlink inside the folder ships as its target's content: judge both names.
         target = Path(os.path.realpath(path)).relative_to(self.root).as_posix()
-        return _secrets.name_reason(rel) or _secrets.name_reason(target) or _secrets.content_reason(path)
+        return _secrets.name_reason(rel) or _secrets.name_reason(target)
 
     def walk(self) -> list[str]:
         """Outside git: every file under root that is not in a pruned folder."""
         candidates = []
-        for folder, dirnames, filenames in os.walk(self.root):
+
+        def stop(err: OSError) -> NoReturn:
+            self.unreadable(Path(err.filename).relative_to(self.root).as_posix() + "/", err)
+
+        for folder, dirnames, filenames in os.walk(self.root, onerror=stop):
             rel_here = Path(folder).relative_to(self.root).as_posix()
             prefix = "" if rel_here == "." else rel_here + "/"
             # A symlinked folder is one entry, as git lists it: judged (and left out) as a file.
@@ -290,14 +331,24 @@ class _Chooser:
             if reason:
                 self.left_out[rel] = reason
             else:
-                files[rel] = (self.root / rel).stat().st_size
+                self.ship(files, rel)
         return files
 
 
-def _included(root: Path, patterns: Sequence[str]) -> list[str]:
-    """Files that hydra.launcher.include names (paths or globs; a folder: the files under it)."""
-    found = []
+def _included(root: Path, patterns: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """What hydra.launcher.include names (paths or globs inside root), and what it leaves out.
+
+    A file named (or matched) ships on purpose; a named folder brings back its files, but not
+    those whose name or folder says they are credentials.
+    """
+    found, left_out = [], {}
     for pattern in patterns:
+        inside = os.path.normpath(pattern)
+        if os.path.isabs(pattern) or inside == os.pardir or inside.startswith(os.pardir + os.sep):
+            raise LauncherError(
+                f"hydra.launcher.include: {pattern!r} leads out of the source folder {root}: include "
+                "names paths and globs relative to it, inside it"
+            )
         matches = glob.glob(pattern, root_dir=root, recursive=True)
         if not matches:
             raise LauncherError(
@@ -310,9 +361,17 @@ def _included(root: Path, patterns: Sequence[str]) -> list[str]:
                 found.append(Path(os.path.relpath(path, root)).as_posix())
                 continue
             for folder, dirnames, filenames in os.walk(path):
-                dirnames[:] = [d for d in dirnames if d not in EXCLUDED_DIRS]
-                found += [Path(folder, name).relative_to(root).as_posix() for name in filenames]
-    return found
+                dirnames[:] = [
+                    d for d in dirnames if d not in EXCLUDED_DIRS and not _secrets.folder_reason(d)
+                ]
+                for name in filenames:
+                    rel = Path(folder, name).relative_to(root).as_posix()
+                    reason = _secrets.name_reason(rel)
+                    if reason:
+                        left_out[rel] = reason
+                    else:
+                        found.append(rel)
+    return found, left_out
 
 
 def build(
@@ -330,42 +389,75 @@ def build(
     if not root.is_dir():
         raise LauncherError(f"hydra.launcher.source_dir={source_dir}: not a directory")
     _refuse_home(root)
-    listed = _git_files(root)
+    in_git = _git_files(root)
     # In git, .gitignore has already been applied by git; AzureML's own file comes on top.
-    names = IGNORE_FILES[:1] if listed is not None else IGNORE_FILES
+    names = IGNORE_FILES[:1] if in_git is not None else IGNORE_FILES
     ignore_file = next((n for n in names if (root / n).is_file()), None)
     chooser = _Chooser(root, {p.resolve() for p in also_exclude}, ignore_file)
-    if listed is None:
+    if in_git is None:
         _require_project_root(root, entry)
         listed = chooser.walk()
+    else:
+        listed, unread = in_git
+        for folder in unread:  # refused if it would ship: its untracked files are unknown
+            chooser.folder_ships(folder)
     files = chooser.choose(listed)
-    for rel in _included(root, include):
+    on_purpose, left_out = _included(root, include)
+    for rel in on_purpose:
         reason = _structural_reason(root, root / rel)
         if reason:  # not even on purpose
             chooser.left_out[rel] = reason
             continue
         chooser.left_out.pop(rel, None)
-        files[rel] = (root / rel).stat().st_size
+        chooser.ship(files, rel)
+    for rel, reason in left_out.items():
+        if rel not in files:
+            chooser.left_out[rel] = reason
     return Snapshot(
         root=root,
         files=tuple(sorted(files.items())),
         ignore_file=ignore_file,
         left_out=tuple(sorted(chooser.left_out.items())),
+        hard_links=tuple(sorted(chooser.hard_links.items())),
     )
 
 
-def _largest(snapshot: Snapshot, count: int = 5) -> str:
-    """The biggest top-level entries (folders summed), the first place to look for savings."""
-    totals: dict[str, list[int]] = {}
+def _biggest(snapshot: Snapshot, by_files: bool, count: int = 5) -> str:
+    """The entries that make a snapshot too big (by size) or too many (by files): each top-level
+    entry, narrowed down to the folder (or file) inside it that holds most of it."""
+    totals: dict[str, list[int]] = {}  # "a/", "a/b/", "a/b/c.py": [bytes, files]
+    children: dict[str, set[str]] = {}
     for path, size in snapshot.files:
-        top = path.split("/", 1)[0] + ("/" if "/" in path else "")
-        entry = totals.setdefault(top, [0, 0])
-        entry[0] += size
-        entry[1] += 1
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))[:count]
-    return ", ".join(
-        f"{name} ({size / MB:.1f} MB, {n} file{'s' if n != 1 else ''})" for name, (size, n) in ranked
+        parts = path.split("/")
+        parent = ""
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth]) + ("/" if depth < len(parts) else "")
+            entry = totals.setdefault(name, [0, 0])
+            entry[0] += size
+            entry[1] += 1
+            children.setdefault(parent, set()).add(name)
+            parent = name
+    key = 1 if by_files else 0
+
+    def narrow(name: str) -> str:
+        while name in children:
+            best = max(children[name], key=lambda c: (totals[c][key], c))
+            if totals[best][key] < NARROW_SHARE * totals[name][key]:
+                break
+            name = best
+        return name
+
+    ranked = sorted(
+        {narrow(top) for top in children[""]}, key=lambda n: (-totals[n][key], -totals[n][1 - key], n)
     )
+    described = []
+    for name in ranked[:count]:
+        size, n = totals[name]
+        files = f"{n} file{'s' if n != 1 else ''}"
+        described.append(
+            f"{name} ({files}, {size / MB:.1f} MB)" if by_files else f"{name} ({size / MB:.1f} MB, {files})"
+        )
+    return ", ".join(described)
 
 
 def check(snapshot: Snapshot, max_mb: float, max_files: int, max_data_mb: float) -> None:
@@ -374,14 +466,14 @@ def check(snapshot: Snapshot, max_mb: float, max_files: int, max_data_mb: float)
     if len(snapshot.files) > max_files:
         raise LauncherError(
             f"the project snapshot of {snapshot.root} has {len(snapshot.files)} files, more than "
-            f"hydra.launcher.max_snapshot_files={max_files}. Largest entries: "
-            f"{_largest(snapshot)}; {hint}"
+            f"hydra.launcher.max_snapshot_files={max_files}. Most files: "
+            f"{_biggest(snapshot, by_files=True)}; {hint}"
         )
     if snapshot.total_bytes > max_mb * MB:
         raise LauncherError(
             f"the project snapshot of {snapshot.root} is {snapshot.total_bytes / MB:.1f} MB, more "
             f"than hydra.launcher.max_snapshot_mb={max_mb:g}. Largest entries: "
-            f"{_largest(snapshot)}; {hint}"
+            f"{_biggest(snapshot, by_files=False)}; {hint}"
         )
     limit = max_data_mb * MB
     big = []
@@ -400,6 +492,8 @@ def check(snapshot: Snapshot, max_mb: float, max_files: int, max_data_mb: float)
             f"the code: {listed}. Register the data as an AzureML dataset and have the job read "
             "it from there, then add the files to .amlignore (or raise hydra.launcher.max_data_mb)"
         )
+    # Last: reading every file whole is the slowest check.
+    _secret_scan.refuse(snapshot.root, _secret_scan.scan(snapshot.root, (path for path, _ in snapshot.files)))
 
 
 def _content_bytes(path: Path, size: int, cap: int) -> int:
@@ -427,10 +521,24 @@ def _content_bytes(path: Path, size: int, cap: int) -> int:
 
 
 def materialise(snapshot: Snapshot, dest: Path) -> Path:
-    """Copy exactly the snapshot's files into dest (which must not exist or be empty)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for path, _ in snapshot.files:
-        target = dest / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(snapshot.root / path, target)
+    """Copy exactly the snapshot's files into dest, replacing an earlier copy (a sweep's batches).
+
+    The copy is made beside dest and renamed into place: dest holds all of it or nothing.
+    """
+    partial = dest.with_name(f".{dest.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        partial.mkdir(parents=True)
+        for path, _ in snapshot.files:
+            target = partial / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(snapshot.root / path, target)
+    except OSError as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise LauncherError(
+            f"the snapshot of {snapshot.root} could not be copied to {dest} ({err.strerror}: "
+            f"{err.filename}); nothing was copied"
+        ) from None
+    shutil.rmtree(dest, ignore_errors=True)
+    partial.rename(dest)
     return dest

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _snapshot
+from . import _listing, _snapshot
 from ._client_v2 import import_sdk
 from ._environment import EnvSpec, content_version
 from ._errors import LauncherError
@@ -164,7 +164,7 @@ def dump_job(spec: JobSpec, code_dir: Path, path: Path) -> None:
 def write_job(
     spec: JobSpec, snapshot: _snapshot.Snapshot, snapshot_dir: Path
 ) -> tuple[Path, Any, Optional[Any]]:
-    """Under <job dir>/azureml/: job.yml, environment.yml (pip/docker), command.txt, files list."""
+    """Under <job dir>/azureml/: job.yml, environment.yml (pip/docker), command.txt, the lists."""
     assert spec.environment is not None
     out = spec.job_dir / "azureml"
     out.mkdir(parents=True, exist_ok=True)
@@ -178,9 +178,7 @@ def write_job(
             json.dumps({"registered": True, **spec.environment.describe()}, indent=2), encoding="utf-8"
         )
     (out / "command.txt").write_text(spec.command + "\n", encoding="utf-8")
-    (out / "snapshot_files.tsv").write_text(
-        "".join(f"{size}\t{path}\n" for path, size in snapshot.files), encoding="utf-8"
-    )
+    _listing.write(snapshot, out)
     return out, job, asset
 
 
@@ -189,6 +187,8 @@ def write_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, sweep_dir:
     results = []
     for spec in specs:
         out, job, asset = write_job(spec, snapshot, snapshot_dir)
+        if spec is specs[0]:
+            _listing.print_summary(snapshot, out / "snapshot_left_out.tsv")
         print(f"[azureml dry run, sdk v2] job #{spec.idx}: {spec.command}\n  written to {out}", flush=True)
         # The SDK objects too, for callers of Hydra's API (and the tests).
         value = {"dry_run_dir": str(out), "command_job": job, "environment": asset}
