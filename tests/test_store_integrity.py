@@ -302,8 +302,7 @@ def test_a_first_run_killed_while_it_creates_the_store_breaks_no_later_run(
     first.wait()
     later = run_moonml(*data_args(), *TINY_GRID, "hydra.run.dir=later", cwd=tmp_path)
     assert later.returncode == 0, later.stderr[-3000:]
-    runs = all_runs(store_client(tmp_path))
-    assert [run.info.run_name for run in runs if run.info.status == "FINISHED"] == ["later"]
+    assert [run.info.status for run in all_runs(store_client(tmp_path))].count("FINISHED") == 1
 
 
 # 9. A store left half-made (by moonml before, or by MLflow itself) is found before the search
