@@ -15,15 +15,10 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import clean_env, data_args
+from tests.test_store_integrity import TINY_GRID, moonml_process
 
 pytestmark = pytest.mark.slow
 
-TINY_GRID = [
-    "model.grid.n_estimators=[5]",
-    "model.grid.max_depth=[2]",
-    "model.grid.criterion=[gini]",
-    "model.cv=2",
-]
 TAKEN = "taken.txt"
 
 
@@ -46,17 +41,7 @@ def artifact(run, name: str) -> Path:
 
 def test_six_runs_started_together_each_write_and_log_their_own_files(tmp_path: Path) -> None:
     take_the_coming_seconds(tmp_path / "outputs")
-    processes = {
-        seed: subprocess.Popen(
-            [sys.executable, "-m", "moonml", *data_args(), *TINY_GRID, f"seed={seed}"],
-            cwd=tmp_path,
-            env=clean_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in range(1, 7)
-    }
+    processes = {seed: moonml_process(*TINY_GRID, f"seed={seed}", cwd=tmp_path) for seed in range(1, 7)}
     folders = {}
     for seed, process in processes.items():
         stdout, stderr = process.communicate(timeout=600)

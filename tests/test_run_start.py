@@ -3,15 +3,13 @@ size is said before it starts."""
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, data_args, run_moonml
-
-TINY_GRID = ["model.grid.n_estimators=[5]", "model.grid.max_depth=[2]", "model.grid.criterion=[gini]"]
+from tests.conftest import data_args, run_moonml
+from tests.test_store_integrity import TINY_GRID, moonml_process
 
 
 def caught_signals(pid: int) -> int:
@@ -32,15 +30,7 @@ def wait_until_python_runs(process: subprocess.Popen) -> None:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/PID/status")
 @pytest.mark.parametrize("delay_s", [0.5, 1.0, 2.0])
 def test_sigterm_in_the_first_seconds_ends_like_a_later_one(delay_s: float, tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moonml", *data_args(), *TINY_GRID, "model.cv=2", "tracking=none"],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    process = moonml_process(*TINY_GRID, "tracking=none", cwd=tmp_path)
     wait_until_python_runs(process)
     time.sleep(delay_s)
     process.send_signal(signal.SIGTERM)  # to moonml alone, as a scheduler stopping a job does
