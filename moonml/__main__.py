@@ -5,24 +5,39 @@ Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside `train`, 
 `--help` and `--cfg job` stay fast.
 """
 
-import atexit
-import logging
 import os
 import signal
 import sys
 from typing import Any
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig
+INTERRUPTED = "interrupted: outputs written so far are kept; a tracked run ends KILLED"
 
-from moonml.errors import MoonmlError, full_error_requested
-from moonml.logs import prefix_console_lines
-from moonml.objective import check_sweeper_direction, objective_value
-from moonml.schema import CONFIG_DIR, register_schemas
-from moonml.search_workers import start_early as start_search_workers
-from moonml.sweep import sweep_id
+
+def _end_before_start(signum: int, frame: Any) -> None:
+    # Still importing: nothing is written yet, so end at once, with the line and exit code of a
+    # later SIGTERM (a KeyboardInterrupt raised inside an import would print a traceback).
+    sys.stderr.write(INTERRUPTED + "\n")
+    os._exit(130)
+
+
+# Before anything else: the imports and Hydra's start take seconds on a busy machine, and a
+# SIGTERM meanwhile must end the process as a later one does, not kill it without a word.
+signal.signal(signal.SIGTERM, _end_before_start)
+
+import atexit  # noqa: E402
+import logging  # noqa: E402
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from hydra.types import RunMode  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from moonml.errors import MoonmlError, full_error_requested  # noqa: E402
+from moonml.logs import prefix_console_lines  # noqa: E402
+from moonml.objective import check_sweeper_direction, objective_value  # noqa: E402
+from moonml.schema import CONFIG_DIR, register_schemas  # noqa: E402
+from moonml.search_workers import start_early as start_search_workers  # noqa: E402
+from moonml.sweep import sweep_id  # noqa: E402
 
 log = logging.getLogger("moonml")
 register_schemas()
@@ -34,18 +49,16 @@ def _terminate_as_interrupt(signum: int, frame: Any) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def main(cfg: DictConfig) -> float:
+def run(cfg: DictConfig) -> float:
     """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
-    if cfg.model.n_jobs not in (None, 1):
-        start_search_workers()  # first: it imports scikit-learn while this process does too
-    from moonml.train import train
-
     hydra_cfg = HydraConfig.get()
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         prefix_console_lines(f"[job {hydra_cfg.job.num}] ")
     try:
+        if cfg.model.n_jobs not in (None, 1):
+            start_search_workers()  # first: it imports scikit-learn while this process does too
         from moonml.azure import check_launcher_mode, use_callers_tracking_store
+        from moonml.train import train
 
         check_launcher_mode(
             hydra_cfg.runtime.choices.get("hydra/launcher"), hydra_cfg.mode == RunMode.MULTIRUN
@@ -69,7 +82,7 @@ def main(cfg: DictConfig) -> float:
     except KeyboardInterrupt:
         if full_error_requested() or hydra_cfg.mode == RunMode.MULTIRUN:
             raise
-        log.error("interrupted: outputs written so far are kept; a tracked run ends KILLED")
+        log.error(INTERRUPTED)
         sys.exit(130)
     if hydra_cfg.mode != RunMode.MULTIRUN:
         # The run is recorded FINISHED: an interrupt while the process exits must not contradict
@@ -77,6 +90,20 @@ def main(cfg: DictConfig) -> float:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     return metrics
+
+
+def main() -> None:
+    """The `moonml` command: the Hydra app, and one line for an interrupt before the run starts."""
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        run()
+    except KeyboardInterrupt:
+        # Hydra was still composing the config, or a multirun's job passed it on: nothing of a
+        # run is left half-done here (each job ended its own MLflow run).
+        if full_error_requested():
+            raise
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(130)
 
 
 def _exit_now() -> None:

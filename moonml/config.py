@@ -4,7 +4,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
-from moonml.schema import CONFIG_DIR, register_schemas
+from moonml.schema import CONFIG_DIR, added_key_problems, register_schemas
 
 
 def compose_config(overrides: list[str] | None = None) -> DictConfig:
@@ -15,6 +15,10 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
     register_schemas()
     try:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-            return compose("config", overrides=overrides or [], return_hydra_config=False)
+            cfg = compose("config", overrides=overrides or [], return_hydra_config=False)
     except (HydraException, OmegaConfBaseException) as err:
         raise MoonmlError(f"bad override: {err}") from None
+    problems = added_key_problems(cfg)
+    if problems:
+        raise MoonmlError("bad override: " + "; ".join(problems))
+    return cfg

@@ -14,6 +14,21 @@ from sklearn.utils._param_validation import InvalidParameterError
 from moonml.errors import MoonmlError
 from moonml.estimator import import_classifier
 
+# numpy's RandomState, which seeds the estimator and the CV shuffling, takes these seeds.
+MAX_SEED = 2**32 - 1
+
+
+def seed_and_jobs_problems(cfg: DictConfig) -> list[str]:
+    """`seed` and `model.n_jobs`, which scikit-learn and joblib check only once the search runs."""
+    problems = []
+    if not 0 <= cfg.seed <= MAX_SEED:
+        problems.append(f"seed: {cfg.seed} is out of range; give an integer from 0 to {MAX_SEED}")
+    if cfg.model.n_jobs == 0:
+        problems.append(
+            "model.n_jobs: 0 workers cannot search; give a number of workers, or -1 for one per core"
+        )
+    return problems
+
 
 def value_problems(model_cfg: DictConfig) -> list[str]:
     """One line per config key holding values the estimator refuses.

@@ -5,12 +5,12 @@ wrong type fails at composition and names the key. Schemas live in the ``schema`
 keeps them out of the options a user picks from.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, DictConfig, OmegaConf
 
 # conf/ sits beside the package, in a checkout and in a snapshot shipped to AzureML alike.
 CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
@@ -162,3 +162,24 @@ def register_schemas() -> None:
     store.store(group="schema/environment", name="pip", node=PipEnvironment)
     store.store(group="schema/environment", name="docker", node=DockerEnvironment)
     store.store(group="schema/environment", name="registered", node=RegisteredEnvironment)
+
+
+def added_key_problems(cfg: DictConfig, prefix: str = "") -> list[str]:
+    """One line per key of `cfg` its schema does not have.
+
+    Hydra's `+key=value` adds a key even to a typed node, where moonml would ignore it: a typo
+    (`+sed=7`) then ran with the default. Only free-form mappings (model.params, model.grid,
+    env_vars, data.azureml_inputs) take keys of the user's choosing.
+    """
+    schema = OmegaConf.get_type(cfg)
+    known = [f.name for f in fields(schema)] if is_dataclass(schema) else None
+    problems = []
+    for key, node in cfg.items_ex(resolve=False):
+        if known is not None and key not in known:
+            problems.append(
+                f"{prefix}{key}: moonml has no such setting (it has: {', '.join(known)}); fix the "
+                "spelling or drop it (keys of your own go in model.params, model.grid, env_vars)"
+            )
+        elif isinstance(node, DictConfig):
+            problems += added_key_problems(node, f"{prefix}{key}.")
+    return problems

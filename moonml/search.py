@@ -1,5 +1,6 @@
 """Grid search over the configured estimator, with a fits-done counter on a terminal."""
 
+import logging
 import sys
 from typing import Any
 
@@ -14,6 +15,8 @@ from moonml.errors import MoonmlError
 from moonml.estimator import import_classifier
 from moonml.forest_search import SharedForestSearch, shares_forests
 from moonml.sweep import parallel_jobs
+
+log = logging.getLogger(__name__)
 
 
 def config_problems(model_cfg: DictConfig) -> list[str]:
@@ -121,6 +124,11 @@ def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSe
     else:
         search_class = _CountingGridSearch if show_progress else GridSearchCV
         search = search_class(estimator, param_grid=grid, **settings)
+    # Said before the search, on a pipe and in the log too: a large grid announces its cost.
+    candidates = len(ParameterGrid(grid))
+    log.info(
+        "Grid search: %d candidates x %d folds = %d fits", candidates, model_cfg.cv, candidates * model_cfg.cv
+    )
     try:
         return search.fit(train[FEATURES], train[LABEL])
     except ValueError as err:

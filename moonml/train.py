@@ -18,8 +18,9 @@ from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
 from moonml.lifeline import workers_exit_with_this_process
 from moonml.objective import objective_problems
-from moonml.param_check import value_problems
+from moonml.param_check import seed_and_jobs_problems, value_problems
 from moonml.plots import data_figure, decision_boundary_figure
+from moonml.schema import added_key_problems
 from moonml.search import check_folds, config_problems, grid_search, plain_grid
 from moonml.sweep import SWEEP_TAG, run_name
 from moonml.tracking import Tracker, tracking_session
@@ -29,7 +30,8 @@ log = logging.getLogger(__name__)
 
 def check_config(cfg: DictConfig) -> None:
     """Raise one MoonmlError listing every problem, rather than failing on the first."""
-    problems = config_problems(cfg.model) + value_problems(cfg.model) + objective_problems(cfg.objective)
+    problems = added_key_problems(cfg) + seed_and_jobs_problems(cfg) + config_problems(cfg.model)
+    problems += value_problems(cfg.model) + objective_problems(cfg.objective)
     if cfg.data.source == "generated":
         from moonml.data.moons import setting_problems
 

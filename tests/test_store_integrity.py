@@ -5,9 +5,12 @@ server on 127.0.0.1); faults are real too: random bytes as the store, an immutab
 a full tmpfs under the artifact folder, real signals.
 """
 
+import contextlib
 import os
+import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,8 +21,12 @@ from pathlib import Path
 
 import pytest
 from mlflow.entities import ViewType
+from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.tracking import MlflowClient
 
+from moonml.errors import MoonmlError
+from moonml.tracking.preflight import check_store
+from moonml.tracking.store_lock import store_lock
 from tests.conftest import clean_env, data_args, run_moonml
 
 pytestmark = pytest.mark.slow
@@ -269,3 +276,120 @@ def test_interrupt_at_the_end_records_what_the_exit_code_says(delay_s: float, tm
         assert process.returncode == 130, stderr
         assert run.info.status == "KILLED"
         assert registered == []
+
+
+# 8. A store is created whole: a first run killed at any point of its creation breaks nothing
+
+
+def store_files(workdir: Path) -> list[str]:
+    """Files of the store beside its lock: the store, or the draft it is being created as."""
+    return [
+        p.name for p in workdir.iterdir() if p.name.startswith("mlflow.db") and p.name != "mlflow.db.lock"
+    ]
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.2, 0.5, 1.0, 2.0])
+def test_a_first_run_killed_while_it_creates_the_store_breaks_no_later_run(
+    delay_s: float, tmp_path: Path
+) -> None:
+    first = moonml_process(*TINY_GRID, "hydra.run.dir=first", cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not store_files(tmp_path):  # the creation has begun
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()[1][-3000:]
+        time.sleep(0.005)
+    time.sleep(delay_s)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    later = run_moonml(*data_args(), *TINY_GRID, "hydra.run.dir=later", cwd=tmp_path)
+    assert later.returncode == 0, later.stderr[-3000:]
+    assert [run.info.status for run in all_runs(store_client(tmp_path))].count("FINISHED") == 1
+
+
+# 9. A store left half-made (by moonml before, or by MLflow itself) is found before the search
+
+
+def made_store(workdir: Path, runs: int) -> sqlite3.Connection:
+    client = store_client(workdir)
+    for _ in range(runs):
+        client.create_run(client.get_experiment_by_name("Default").experiment_id)
+    return sqlite3.connect(workdir / "mlflow.db")
+
+
+# Killed in MLflow's batch migration of a table: a temporary copy left, the version one behind.
+MID_MIGRATION = (
+    "UPDATE alembic_version SET version_num = '451aebb31d03'; CREATE TABLE _alembic_tmp_runs (x INTEGER)"
+)
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        "DROP TABLE alembic_version",  # killed before the first migration was recorded
+        "UPDATE alembic_version SET version_num = '451aebb31d03'",  # killed between migrations
+        MID_MIGRATION,
+    ],
+)
+def test_a_half_made_store_holding_nothing_is_made_again(break_it: str, tmp_path: Path) -> None:
+    with contextlib.closing(made_store(tmp_path, runs=0)) as store, store:
+        store.executescript(break_it)
+    # Spelled anew, so that no store or engine MLflow cached in this process for the first
+    # spelling opens it: MLflow checks the schema as a new process would.
+    uri = f"sqlite:///{tmp_path}/./mlflow.db"
+    check_store(uri, 4)
+    with store_lock(uri):
+        SqlAlchemyStore(uri, str(tmp_path / "mlruns")).create_experiment("moonml")  # the store works
+
+
+@pytest.mark.parametrize(
+    ("break_it", "fragment"),
+    [
+        (MID_MIGRATION, "is half-migrated"),
+        ("UPDATE alembic_version SET version_num = '451aebb31d03'", "has an older schema (451aebb31d03)"),
+        ("UPDATE alembic_version SET version_num = 'ffffffffffff'", "was made by a newer MLflow"),
+    ],
+)
+def test_a_half_made_store_holding_runs_is_refused_and_kept(
+    break_it: str, fragment: str, tmp_path: Path
+) -> None:
+    with contextlib.closing(made_store(tmp_path, runs=1)) as store, store:
+        store.executescript(break_it)
+    before = (tmp_path / "mlflow.db").read_bytes()
+    with pytest.raises(MoonmlError, match=re.escape(fragment)):
+        check_store(f"sqlite:///{tmp_path / 'mlflow.db'}", 4)
+    assert (tmp_path / "mlflow.db").read_bytes() == before
+
+
+# 10. Tracking URIs that cannot work are refused before the search, in one line
+
+
+def damaged_page_store(workdir: Path) -> str:
+    """A real store with a run whose table's first page is overwritten with garbage."""
+    with contextlib.closing(made_store(workdir, runs=3)) as store:
+        page_size = store.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = store.execute("SELECT rootpage FROM sqlite_master WHERE name = 'runs'").fetchone()
+    with open(workdir / "mlflow.db", "r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(os.urandom(page_size))
+    return f"sqlite:///{workdir / 'mlflow.db'}"
+
+
+@pytest.mark.parametrize(
+    ("uri", "fragment"),
+    [
+        ("ftp://127.0.0.1/store", "(ftp://...) is no kind of store MLflow tracks to"),
+        ("sqlite:////proc/x.db", "cannot use the MLflow store /proc/x.db: cannot create files in /proc"),
+        ("damaged", "is a damaged SQLite file"),
+    ],
+)
+def test_a_store_that_cannot_work_is_refused_before_the_search(
+    uri: str, fragment: str, tmp_path: Path
+) -> None:
+    if uri == "damaged":
+        uri = damaged_page_store(tmp_path)
+    started = time.monotonic()
+    result = run_moonml(*data_args(), *SLOW_GRID, f"tracking.uri={uri}", cwd=tmp_path, timeout=120)
+    assert result.returncode == 1
+    assert fragment in result.stderr
+    assert len(error_lines(result.stderr)) == 1, result.stderr
+    assert "Hyper-parameters:" not in result.stdout
+    assert time.monotonic() - started < 60

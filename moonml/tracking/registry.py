@@ -58,14 +58,21 @@ def best_run(runs: list[Run]) -> Run | None:
 
 def sweep_runs(client: MlflowClient, experiment_id: str, sweep: str) -> list[Run]:
     """Every run of the experiment tagged as part of `sweep`, over all result pages."""
-    quoted = sweep.replace("'", "\\'")
+    # MLflow's filter strings have no escape character (o\'brien matched nothing): quote with the
+    # quote the path lacks; with both, LIKE's `_` stands for each quote, and exact matches stay.
+    if "'" not in sweep:
+        condition = f"= '{sweep}'"
+    elif '"' not in sweep:
+        condition = f'= "{sweep}"'
+    else:
+        condition = "LIKE '" + "".join("_" if c in "'\"\\" else c for c in sweep) + "'"
     runs: list[Run] = []
     token = None
     while True:
         page = client.search_runs(
-            [experiment_id], filter_string=f"tags.`{SWEEP_TAG}` = '{quoted}'", page_token=token
+            [experiment_id], filter_string=f"tags.`{SWEEP_TAG}` {condition}", page_token=token
         )
-        runs += page
+        runs += [run for run in page if run.data.tags.get(SWEEP_TAG) == sweep]
         token = page.token
         if not token:
             return runs
