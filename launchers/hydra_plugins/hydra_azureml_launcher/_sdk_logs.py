@@ -32,7 +32,10 @@ def show_sdk_logs(packages: Sequence[str], show: bool) -> None:
     folders: list[str] = []
     for package in packages:
         logging.getLogger(package).setLevel(logging.NOTSET if show else SILENT)
-        spec = importlib.util.find_spec(package)
+        try:
+            spec = importlib.util.find_spec(package)
+        except ImportError:  # not installed (or an import hook refusing it): nothing to silence
+            continue
         if spec is not None:
             folders += list(spec.submodule_search_locations or [])
     root = logging.getLogger()
