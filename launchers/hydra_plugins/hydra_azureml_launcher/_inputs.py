@@ -26,7 +26,7 @@ class InputSpec:
     dataset: str
     version: Optional[int]  # None: the latest version when the run starts
     mode: str
-    registered_with: str = "v1"  # the SDK that registered it (moonml.data register's default: v1)
+    registered_with: str = "v1"  # the SDK that registered it: v1 (a v1 dataset) or v2 (a data asset)
 
 
 def parse_version(version: Any, what: str) -> Optional[int]:

@@ -1,4 +1,4 @@
-"""Which SDK log lines reach the console: moonml's and the launcher's only, unless hydra.verbose.
+"""Which SDK log lines reach the console: the app's and the launcher's only, unless hydra.verbose.
 
 The SDKs log through their own loggers, and azureml-core also through the root logger (a failed
 run's get_details logs `user_name does not exist.` with logging.warning): a filter on the root
