@@ -106,7 +106,7 @@ def _handler(state: AzureMLLikeMlflow, tls: bool) -> type[BaseHTTPRequestHandler
                 if (
                     prefix is None
                 ):  # the workspace lookup (MLClient), answered as tests/stand_in_azure.py does
-                    code, answer = StandIn(port=state.https_port).answer(path)
+                    code, answer = StandIn(port=state.https_port).answer(self.command, path, body)
                     self._reply(code, json.dumps(answer).encode(), "application/json")
                     return
                 path = path[prefix.end() :]
