@@ -13,6 +13,7 @@ pytestmark = pytest.mark.slow
 MOONML_LINE = re.compile(
     r"(Hyper-parameters:|Selected hyper-parameters:|Metrics:|gridsearch/|selected/)"
     r"|(Outputs: |Tracking: |View run: )"
+    r"|Grid search: \d+ candidates x \d+ folds = \d+ fits$"  # the search's size, before it starts
     r"|\S+@\S+ (is now|stays) version "  # where the registry's alias points (moonml.tracking.registry)
     r"|(accuracy|precision|recall|f1|roc_auc) [0-9.]+$"
 )
