@@ -23,6 +23,7 @@ EXPECTED_HEAD = """Hyper-parameters:
 gridsearch/n_estimators [10, 25, 100]
 gridsearch/criterion ['gini', 'entropy']
 gridsearch/max_depth [2, 5, 10, None]
+Grid search: 24 candidates x 5 folds = 120 fits
 Selected hyper-parameters:
 """
 
@@ -51,14 +52,14 @@ def test_console_shows_the_tutorial_blocks(default_run) -> None:
     workdir, result = default_run
     assert result.stdout.startswith(EXPECTED_HEAD)
     lines = result.stdout.splitlines()
-    selected = lines[5:8]
+    selected = lines[6:9]
     assert sorted(line.split()[0] for line in selected) == [
         "selected/criterion",
         "selected/max_depth",
         "selected/n_estimators",
     ]
-    assert lines[8] == "Metrics:"
-    assert lines[9].startswith("accuracy 0.9")
+    assert lines[9] == "Metrics:"
+    assert lines[10].startswith("accuracy 0.9")
     assert f"Outputs: {workdir / 'out'}" in result.stdout
     assert "grid search:" not in result.stderr  # no progress counter in a pipe
 
