@@ -13,6 +13,7 @@ from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
 from moonml.estimator import import_classifier
 from moonml.forest_search import SharedForestSearch, shares_forests
+from moonml.search_workers import lost_workers_fail_the_search
 from moonml.sweep import parallel_jobs
 
 
@@ -122,7 +123,8 @@ def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSe
         search_class = _CountingGridSearch if show_progress else GridSearchCV
         search = search_class(estimator, param_grid=grid, **settings)
     try:
-        return search.fit(train[FEATURES], train[LABEL])
+        with lost_workers_fail_the_search():  # GridSearchCV's loky workers
+            return search.fit(train[FEATURES], train[LABEL])
     except ValueError as err:
         # e.g. "All the 5 fits failed": scikit-learn's last line names the bad parameter value.
         reason = str(err).strip().splitlines()[-1]
