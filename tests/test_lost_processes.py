@@ -8,6 +8,7 @@ and kills whatever of the session is still alive at the end.
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -56,16 +57,19 @@ def wait_for(condition, process: subprocess.Popen, what: str, deadline_s: float 
     return found
 
 
-def open_runs(workdir: Path) -> list:
-    if not (workdir / "mlflow.db").exists():
-        return []
-    client = MlflowClient(tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("moonml")
-    return client.search_runs([experiment.experiment_id]) if experiment else []
+def run_logging(workdir: Path) -> bool:
+    """Whether moonml's run has params logged (its start has returned to moonml), read without
+    creating or migrating the store."""
+    try:
+        with sqlite3.connect(f"file:{workdir / 'mlflow.db'}?mode=ro", uri=True) as store:
+            return bool(store.execute("SELECT key FROM params").fetchall())
+    except sqlite3.Error:
+        return False  # not there yet, or its tables are still being made
 
 
 def the_run(workdir: Path):
-    (run,) = open_runs(workdir)
+    client = MlflowClient(tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("moonml").experiment_id])
     return run
 
 
@@ -105,7 +109,7 @@ def test_the_mlflow_helper_killed_ends_the_run_failed(
     moonml_session: subprocess.Popen, tmp_path: Path
 ) -> None:
     """It left the run RUNNING, with a traceback: "A process in the process pool was terminated"."""
-    wait_for(lambda: open_runs(tmp_path), moonml_session, "an open run")
+    wait_for(lambda: run_logging(tmp_path), moonml_session, "logged params")
     helper = wait_for(lambda: mlflow_helper(moonml_session.pid), moonml_session, "the MLflow helper")
     os.kill(helper, signal.SIGKILL)
     assert moonml_session.wait(timeout=240) == 1
