@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from moonml.credentials import typed_overrides
 from moonml.errors import MoonmlError, full_error_requested
 from moonml.logs import prefix_console_lines
 from moonml.objective import check_sweeper_direction, objective_value
@@ -55,7 +56,7 @@ def main(cfg: DictConfig) -> float:
         metrics = train(
             cfg,
             output_dir=hydra_cfg.runtime.output_dir,
-            overrides=list(hydra_cfg.overrides.task),
+            overrides=typed_overrides(hydra_cfg.overrides.task),
             sweep=sweep_id(),
         )
         return objective_value(cfg.objective, metrics)
