@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # How often a child looks for its parent: a dead moonml's children are gone within this.
-_POLL_S = 0.5
+POLL_S = 0.5
 
 
 def exit_with_parent(parent_pid: int) -> None:
@@ -25,7 +25,7 @@ def exit_with_parent(parent_pid: int) -> None:
 def _watch(parent_pid: int) -> None:
     # An orphan is re-parented (to init or a subreaper), so its parent pid changes.
     while os.getppid() == parent_pid:
-        time.sleep(_POLL_S)
+        time.sleep(POLL_S)
     os._exit(1)
 
 
