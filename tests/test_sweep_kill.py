@@ -71,7 +71,8 @@ def test_a_killed_parallel_sweep_leaves_nothing_running(kill: signal.Signals, tm
     if kill == signal.SIGTERM:
         assert returncode == 130
         command = f"python -m moonml.model register-best {tmp_path / 'sweep'} --experiment moonml"
-        assert (tmp_path / "err.txt").read_text().splitlines()[-1] == (
+        # loky's resource tracker, orphaned, may warn after it of what it cleaned up.
+        assert (
             "interrupted: the sweep's running jobs end KILLED, the others do not run; register the best "
             f"finished run with: {command}"
-        )
+        ) in (tmp_path / "err.txt").read_text().splitlines()

@@ -241,8 +241,10 @@ class MlflowTracker(Tracker):
     def complete(self) -> None:
         """Register the model, the last step, then end the run FINISHED (FAILED if that fails)."""
         if self.register_model:
-            registering = self._worker.submit(register_logged_model, self.register_model, self.champion_alias)
-            try:
+            try:  # submitting fails too once the helper has died
+                registering = self._worker.submit(
+                    register_logged_model, self.register_model, self.champion_alias
+                )
                 registering.result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:
                 reason = f"registering the model as {self.register_model!r}: {self._reason(err)}"
