@@ -29,6 +29,22 @@ def _watch(parent_pid: int) -> None:
     os._exit(1)
 
 
+def exit_with(pid: int) -> None:
+    """In a process that is not `pid`'s child: exit as soon as process `pid` has ended."""
+    threading.Thread(target=_watch_pid, args=(pid,), daemon=True, name="exit-with").start()
+
+
+def _watch_pid(pid: int) -> None:
+    while True:
+        try:
+            os.kill(pid, 0)  # sends nothing: only asks whether it exists
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # it exists, as another user's process
+        time.sleep(POLL_S)
+
+
 @contextmanager
 def workers_exit_with_this_process() -> Iterator[None]:
     """Parallel scikit-learn/joblib work in the block runs in loky workers that watch this process."""

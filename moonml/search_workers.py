@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from moonml.errors import MoonmlError
-from moonml.lifeline import serve_as_worker_of
+from moonml.lifeline import exit_with, serve_as_worker_of
 from moonml.lost_process import how_it_ended, oom_kills
 
 # What the forkserver imports once, for every worker it forks.
@@ -75,7 +75,9 @@ def _in_pool(context: Any, workers: int, calls: list[tuple], shared: tuple) -> I
     # concurrent.futures' pool, not multiprocessing.Pool: that one replaces a dead worker and
     # waits forever for the task it had; this one fails every pending task at once.
     oom_kills_before = oom_kills()
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_serve, initargs=(shared,))
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_serve, initargs=(shared, os.getpid())
+    )
     processes: dict[int, Any] = {}
     try:
         futures = [pool.submit(_call, call) for call in calls]
@@ -161,10 +163,12 @@ def _main_is_not_reimported() -> bool:
     return getattr(main, "__file__", None) is None  # an interactive session
 
 
-def _serve(shared: tuple) -> None:
+def _serve(shared: tuple, moonml_pid: int) -> None:
     global _shared
-    # The worker's parent is the forkserver, which exits when moonml does (killed too).
-    serve_as_worker_of(os.getppid())
+    serve_as_worker_of(os.getppid())  # the forkserver
+    # The forkserver exits once nothing holds its "alive" pipe, which every worker it forks does
+    # (so they can fork too): the workers watch moonml itself, or a killed moonml left them all.
+    exit_with(moonml_pid)
     _shared = shared
 
 
