@@ -32,6 +32,7 @@ from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402
 
+from moonml.credentials import typed_overrides  # noqa: E402
 from moonml.errors import MoonmlError, full_error_requested  # noqa: E402
 from moonml.logs import prefix_console_lines  # noqa: E402
 from moonml.objective import check_sweeper_direction, objective_value  # noqa: E402
@@ -68,7 +69,7 @@ def run(cfg: DictConfig) -> float:
         metrics = train(
             cfg,
             output_dir=hydra_cfg.runtime.output_dir,
-            overrides=list(hydra_cfg.overrides.task),
+            overrides=typed_overrides(hydra_cfg.overrides.task),
             sweep=sweep_id(),
         )
         return objective_value(cfg.objective, metrics)

@@ -12,6 +12,8 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from moonml.credentials import without_credentials
+
 QUIET_LEVELS = ("WARNING", "ERROR", "CRITICAL")
 
 
@@ -46,10 +48,14 @@ def silence_mlflow_notices() -> None:
     # Warnings about MLflow's own type hints, emitted while it imports its sklearn flavour:
     # nothing a user can act on.
     logging.getLogger("mlflow.types.type_hints").setLevel(logging.ERROR)
+    # Its stores log each database error, with a traceback, before raising it (100+ lines for a
+    # folder turned read-only); the raised error is what moonml reports, in one line.
+    logging.getLogger("mlflow.store").setLevel(logging.CRITICAL)
 
 
 def run_link(uri: str, experiment_id: str, run_id: str) -> str | None:
     """The run's page in the MLflow UI, when the tracking URI is a server that has one."""
     if not uri.startswith(("http://", "https://")):
         return None
-    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    page, _ = without_credentials(uri.rstrip("/"))  # the browser asks for them
+    return f"{page}/#/experiments/{experiment_id}/runs/{run_id}"

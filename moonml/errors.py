@@ -6,14 +6,20 @@ from collections.abc import Callable
 
 from hydra.errors import CompactHydraException
 
+from moonml.credentials import redact
+
 
 class MoonmlError(CompactHydraException):
     """A problem the user can fix: bad data, a bad config, an unreachable service.
 
     The message names the thing at fault and what to do; the entry points print it on one line
     and exit non-zero (a traceback only with HYDRA_FULL_ERROR=1). Being a CompactHydraException,
-    Hydra too prints it without a traceback when it ends a multirun.
+    Hydra too prints it without a traceback when it ends a multirun. Passwords in URIs are
+    hidden from the message (moonml.credentials).
     """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(redact(message))
 
 
 def full_error_requested() -> bool:

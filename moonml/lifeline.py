@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # How often a child looks for its parent: a dead moonml's children are gone within this.
-_POLL_S = 0.5
+POLL_S = 0.5
 
 
 def exit_with_parent(parent_pid: int) -> None:
@@ -25,8 +25,24 @@ def exit_with_parent(parent_pid: int) -> None:
 def _watch(parent_pid: int) -> None:
     # An orphan is re-parented (to init or a subreaper), so its parent pid changes.
     while os.getppid() == parent_pid:
-        time.sleep(_POLL_S)
+        time.sleep(POLL_S)
     os._exit(1)
+
+
+def exit_with(pid: int) -> None:
+    """In a process that is not `pid`'s child: exit as soon as process `pid` has ended."""
+    threading.Thread(target=_watch_pid, args=(pid,), daemon=True, name="exit-with").start()
+
+
+def _watch_pid(pid: int) -> None:
+    while True:
+        try:
+            os.kill(pid, 0)  # sends nothing: only asks whether it exists
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # it exists, as another user's process
+        time.sleep(POLL_S)
 
 
 @contextmanager

@@ -2,12 +2,24 @@
 
 import logging
 
+from moonml.credentials import redact
+
 
 class BelowWarning(logging.Filter):
     """Keeps warnings and errors off stdout: they go to stderr, where pipes and CI look for them."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.levelno < logging.WARNING
+
+
+class RedactCredentials(logging.Filter):
+    """Hides the passwords of URIs in every line a handler writes (a tracking URI may hold one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if (redacted := redact(message)) != message:
+            record.msg, record.args = redacted, None
+        return True
 
 
 def prefix_console_lines(prefix: str) -> None:

@@ -4,6 +4,9 @@ Counts and accuracy in the labels are computed on the whole data, and the labels
 of it is drawn.
 """
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
@@ -11,6 +14,7 @@ from matplotlib.figure import Figure
 from sklearn.base import ClassifierMixin
 
 from moonml.data import FEATURES, LABEL
+from moonml.errors import MoonmlError
 
 # Blue and orange stay distinct for the common colour-vision deficiencies.
 CLASS_COLOURS = {0: "#1f77b4", 1: "#ff7f0e"}
@@ -109,3 +113,17 @@ def data_figure(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> Figur
         axes.set(title=_rows_title(name, len(drawn), len(frame)), xlabel="x1", ylabel="x2")
         axes.legend(loc="lower left", fontsize="small", markerscale=1.5)
     return figure
+
+
+def save_figure(figure: Figure, path: Path) -> None:
+    """Write `figure` as a PNG; a full disk or a file-size limit is one line naming the file.
+
+    The image writer's own errors (PIL's) carry no file name and a long traceback.
+    """
+    try:
+        figure.savefig(path, dpi=110)
+    except OSError as err:
+        raise MoonmlError(
+            f"cannot write the figure {path} ({os.strerror(err.errno) if err.errno else err}): "
+            "free space there, or choose another output folder (hydra.run.dir)"
+        ) from None

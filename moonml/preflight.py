@@ -10,6 +10,7 @@ from typing import Any
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from moonml.credentials import redact
 from moonml.errors import MoonmlError, full_error_requested
 from moonml.paths import missing_file_problem
 
@@ -39,5 +40,5 @@ def _refuse_missing_files(config: DictConfig) -> None:
         if full_error_requested():
             raise MoonmlError(problem)
         # Hydra has not configured logging yet: write the line the task's handler would write.
-        print(f"error: {problem}", file=sys.stderr)
+        print(f"error: {redact(problem)}", file=sys.stderr)
         sys.exit(1)

@@ -14,6 +14,7 @@ from moonml.data import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
 from moonml.estimator import import_classifier
 from moonml.forest_search import SharedForestSearch, shares_forests
+from moonml.search_workers import lost_workers_fail_the_search
 from moonml.sweep import parallel_jobs
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,8 @@ def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSe
         "Grid search: %d candidates x %d folds = %d fits", candidates, model_cfg.cv, candidates * model_cfg.cv
     )
     try:
-        return search.fit(train[FEATURES], train[LABEL])
+        with lost_workers_fail_the_search():  # GridSearchCV's loky workers
+            return search.fit(train[FEATURES], train[LABEL])
     except ValueError as err:
         # e.g. "All the 5 fits failed": scikit-learn's last line names the bad parameter value.
         reason = str(err).strip().splitlines()[-1]

@@ -16,12 +16,17 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from moonml.lifeline import serve_as_worker_of
+from moonml.errors import MoonmlError
+from moonml.lifeline import exit_with, serve_as_worker_of
+from moonml.lost_process import how_it_ended, oom_kills
 
 # What the forkserver imports once, for every worker it forks.
 PRELOAD = ["moonml.forest_search"]
@@ -50,19 +55,78 @@ def run_tasks(
     """task(*shared, *item) for each item, yielded in order as they finish.
 
     n_jobs as in scikit-learn (None: one, unless joblib's parallel_config says otherwise; -1:
-    every core). Ctrl-C ends the workers: they ignore it, and the pool is terminated.
+    every core). Ctrl-C ends the workers: they ignore it, and the pool is terminated. A worker
+    that dies (the out-of-memory killer, say) fails the search with a MoonmlError naming it.
     """
     from joblib import Parallel, delayed, effective_n_jobs  # not at import: --help stays fast
 
     context = _forkserver() if _started["forkserver"] else None
     workers = min(effective_n_jobs(n_jobs), len(items))
     if context is None or workers <= 1:
-        yield from Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(task)(*shared, *item) for item in items
-        )
+        with lost_workers_fail_the_search():
+            yield from Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(task)(*shared, *item) for item in items
+            )
         return
-    with context.Pool(workers, initializer=_serve, initargs=(shared,)) as pool:
-        yield from pool.imap(_call, [(task, item) for item in items])
+    yield from _in_pool(context, workers, [(task, item) for item in items], shared)
+
+
+def _in_pool(context: Any, workers: int, calls: list[tuple], shared: tuple) -> Iterator[Any]:
+    # concurrent.futures' pool, not multiprocessing.Pool: that one replaces a dead worker and
+    # waits forever for the task it had; this one fails every pending task at once.
+    oom_kills_before = oom_kills()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_serve, initargs=(shared, os.getpid())
+    )
+    processes: dict[int, Any] = {}
+    try:
+        futures = [pool.submit(_call, call) for call in calls]
+        # pid -> Process: the only record of which worker died and how (CPython's, since 3.2).
+        processes = pool._processes
+        for future in futures:
+            yield future.result()
+    except BrokenProcessPool:
+        pool.shutdown(wait=True)  # the pool ends the other workers: then every exit code is known
+        raise _lost_worker_error(*_first_lost(processes), oom_kills_before) from None
+    except BaseException:
+        for process in list(processes.values()):
+            process.kill()  # an interrupted search's workers would finish their tasks first
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _first_lost(processes: dict[int, Any]) -> tuple[int | None, int | None]:
+    """The worker that died first: once one is lost, the pool terminates (SIGTERM) the others."""
+    if not processes:
+        return None, None
+    pid, process = min(processes.items(), key=lambda item: item[1].exitcode == -signal.SIGTERM)
+    return pid, process.exitcode
+
+
+@contextlib.contextmanager
+def lost_workers_fail_the_search() -> Iterator[None]:
+    """A worker of joblib's pool (loky's) that dies fails the search with a MoonmlError."""
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    oom_kills_before = oom_kills()
+    try:
+        yield
+    except TerminatedWorkerError as err:
+        # loky names no pid, only the exit codes: "... are {SIGKILL(-9)}".
+        codes = re.findall(r"\((-?\d+)\)", str(err))
+        raise _lost_worker_error(None, int(codes[0]) if codes else None, oom_kills_before) from None
+
+
+def _lost_worker_error(pid: int | None, exitcode: int | None, oom_kills_before: int | None) -> MoonmlError:
+    how, out_of_memory = how_it_ended(exitcode, oom_kills_before)
+    worker = f"its worker process {pid}" if pid is not None else "one of its worker processes"
+    remedy = (
+        "lower model.n_jobs (each worker holds a copy of the training data) or train on fewer rows"
+        if out_of_memory
+        else "run again"
+    )
+    return MoonmlError(f"grid search failed: {worker} {how}; {remedy}")
 
 
 def _kill_forkserver() -> None:
@@ -99,10 +163,12 @@ def _main_is_not_reimported() -> bool:
     return getattr(main, "__file__", None) is None  # an interactive session
 
 
-def _serve(shared: tuple) -> None:
+def _serve(shared: tuple, moonml_pid: int) -> None:
     global _shared
-    # The worker's parent is the forkserver, which exits when moonml does (killed too).
-    serve_as_worker_of(os.getppid())
+    serve_as_worker_of(os.getppid())  # the forkserver
+    # The forkserver exits once nothing holds its "alive" pipe, which every worker it forks does
+    # (so they can fork too): the workers watch moonml itself, or a killed moonml left them all.
+    exit_with(moonml_pid)
     _shared = shared
 
 

@@ -9,17 +9,18 @@ from pathlib import Path
 
 import joblib
 from hydra_plugins.hydra_azureml_launcher._job import git_commit
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 import moonml
 from moonml.azure import running_as_shipped_job
+from moonml.credentials import recorded_config
 from moonml.data import FEATURES, Split, load_split
 from moonml.errors import MoonmlError
 from moonml.evaluate import test_metrics
 from moonml.lifeline import workers_exit_with_this_process
 from moonml.objective import objective_problems
 from moonml.param_check import seed_and_jobs_problems, value_problems
-from moonml.plots import data_figure, decision_boundary_figure
+from moonml.plots import data_figure, decision_boundary_figure, save_figure
 from moonml.schema import added_key_problems
 from moonml.search import check_folds, config_problems, grid_search, plain_grid
 from moonml.sweep import SWEEP_TAG, run_name
@@ -79,7 +80,7 @@ def _run_pipeline(
     sweep: str | None,
 ) -> dict[str, float]:
     tracker.set_tags(_run_tags(overrides, split.fingerprint) | _objective_tags(cfg.objective, sweep))
-    tracker.log_dict(OmegaConf.to_container(cfg, resolve=True), "config.yaml")
+    tracker.log_dict(recorded_config(cfg), "config.yaml")
     tracker.log_dict(overrides, "overrides.yaml")
     searched = {f"gridsearch/{name}": str(values) for name, values in grid.items()}
     tracker.log_params(searched)
@@ -103,10 +104,10 @@ def _run_pipeline(
     tracker.log_metrics(metrics)
     tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
 
-    decision_boundary_figure(model, split.train, split.test, cfg.seed).savefig(
-        out / "decision_boundary.png", dpi=110
+    save_figure(
+        decision_boundary_figure(model, split.train, split.test, cfg.seed), out / "decision_boundary.png"
     )
-    data_figure(split.train, split.test, cfg.seed).savefig(out / "data.png", dpi=110)
+    save_figure(data_figure(split.train, split.test, cfg.seed), out / "data.png")
     for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
         tracker.log_artifact(out / name)
     log.debug("figures written; waiting for tracking")

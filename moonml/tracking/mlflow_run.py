@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from moonml.console import run_link, silence_mlflow_notices
 from moonml.errors import MoonmlError
 from moonml.lifeline import exit_with_parent
 from moonml.tracking import Tracker
+from moonml.tracking.lost_helper import HelperWatch, end_run_here
 from moonml.tracking.mlflow_calls import (
     end_run,
     log_call,
@@ -112,6 +114,7 @@ class MlflowSession:
             # keeps in-process): `prepare` sets it up as this process was.
             initargs=(os.getpid(), prepare if method == "spawn" else None),
         )
+        self.helper = HelperWatch(self.worker)
 
     @contextmanager
     def run(self, run_name: str | None) -> Iterator["MlflowTracker"]:
@@ -150,6 +153,7 @@ class MlflowTracker(Tracker):
         self.champion_alias = session.tracking_cfg.get("champion_alias")
         self._worker = session.worker
         self._signals = session.held_signals
+        self._helper = session.helper
         self._pending: list[tuple[str, Future]] = []  # (what it records, its call)
         self._run = self._submit(
             "the run", start_run, self.uri, session.tracking_cfg.experiment_name, run_name
@@ -170,7 +174,10 @@ class MlflowTracker(Tracker):
     def _log(self, what: str, method: str, *args: Any) -> None:
         if self._run.done() and self._run.exception() is not None:
             return  # no run to log to: the start's error is what flush() reports
-        self._submit(what, log_call, method, *args)
+        try:
+            self._submit(what, log_call, method, *args)
+        except BrokenProcessPool as err:
+            raise self._failure(self._reason(err)) from None
 
     def log_params(self, params: dict[str, Any]) -> None:
         self._log("params", "log_params", params)
@@ -215,7 +222,12 @@ class MlflowTracker(Tracker):
         """The start's error as a MoonmlError, if it failed (without waiting for it)."""
         if not self._run.done() or self._run.exception() is None:
             return None
-        return self._failure(first_line(self._run.exception()))
+        return self._failure(self._reason(self._run.exception()))
+
+    def _reason(self, error: BaseException) -> str:
+        if isinstance(error, BrokenProcessPool):  # the helper died: say so, not the pool's words
+            return self._helper.death() or first_line(error)
+        return first_line(error)
 
     def _failure(self, reason: str, problem: str | None = None) -> MoonmlError:
         return MoonmlError(
@@ -226,12 +238,12 @@ class MlflowTracker(Tracker):
         """Wait for every call made so far; raise a MoonmlError naming all that was not recorded."""
         start_error = self._run.exception(timeout=CLOSE_DEADLINE_S)
         if start_error is not None:
-            raise self._failure(first_line(start_error))
+            raise self._failure(self._reason(start_error))
         missing: dict[str, list[str]] = {}  # reason -> what was not recorded for it
         for what, future in self._pending:
             error = future.exception(timeout=CLOSE_DEADLINE_S)
             if error is not None:
-                missing.setdefault(first_line(error), []).append(what)
+                missing.setdefault(self._reason(error), []).append(what)
         if missing:
             reasons = "; ".join(f"{', '.join(whats)} ({reason})" for reason, whats in missing.items())
             raise self._failure(f"not recorded: {reasons}")
@@ -243,11 +255,13 @@ class MlflowTracker(Tracker):
         """
         version = None
         if self.register_model:
-            registering = self._worker.submit(register_logged_model, self.register_model, self.champion_alias)
-            try:
+            try:  # submitting fails too once the helper has died
+                registering = self._worker.submit(
+                    register_logged_model, self.register_model, self.champion_alias
+                )
                 version = registering.result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:
-                reason = f"registering the model as {self.register_model!r}: {first_line(err)}"
+                reason = f"registering the model as {self.register_model!r}: {self._reason(err)}"
                 raise self._failure(reason, self.end("FAILED")) from None
         problem = self.end("FINISHED")
         if problem and version is not None:
@@ -277,12 +291,22 @@ class MlflowTracker(Tracker):
             run_id, _ = self._run.result()
             try:
                 self._worker.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
+            except BrokenProcessPool:
+                return self._end_here(run_id, status)
             except Exception as err:
                 return f"run {run_id} could not be marked {status} ({first_line(err)})"
             return None
         finally:
             if held_here:
                 self._signals.release()
+
+    def _end_here(self, run_id: str, status: str) -> str | None:
+        # The helper died, the store may be fine: this process records the end itself.
+        try:
+            end_run_here(self.uri, run_id, status)
+        except Exception as err:
+            return f"run {run_id} could not be marked {status} ({first_line(err)})"
+        return None if status == "FINISHED" else f"run {run_id} was ended {status} by the main process"
 
 
 @contextmanager

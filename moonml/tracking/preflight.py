@@ -15,8 +15,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlparse
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
+from moonml.credentials import without_credentials
 from moonml.errors import MoonmlError
 from moonml.tracking.store_lock import file_lock, sqlite_path
 
@@ -59,10 +60,12 @@ def check_reachable(uri: str, timeout_s: int) -> None:
     if not uri.startswith(("http://", "https://")):
         return
     uri = uri.rstrip("/")
+    # urllib would take user:password@host for a host name; requests (MLflow's) sends this header.
+    bare, auth = without_credentials(uri)
     deadline = time.monotonic() + 3 * timeout_s
     while True:
         try:
-            with urlopen(uri, timeout=timeout_s):
+            with urlopen(Request(bare, headers=auth), timeout=timeout_s):
                 break
         except HTTPError:
             break  # it answered; whether this path exists does not matter
@@ -77,9 +80,9 @@ def check_reachable(uri: str, timeout_s: int) -> None:
     # A front page can answer while the tracking API behind it is wedged (a locked backend
     # store, a stuck worker): ask the API itself, once, with the whole retry budget.
     api_timeout_s = 3 * timeout_s
-    probe = f"{uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name={quote('moonml-probe')}"
+    probe = f"{bare}/api/2.0/mlflow/experiments/get-by-name?experiment_name={quote('moonml-probe')}"
     try:
-        with urlopen(probe, timeout=api_timeout_s):
+        with urlopen(Request(probe, headers=auth), timeout=api_timeout_s):
             return
     except HTTPError:
         return  # "no such experiment", "unauthorised": the API is there and answers

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +33,8 @@ BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 # The folder the launcher was started from: the job runs in a temporary copy of the project,
 # so an app that keeps state relative to where it was started (a local store, say) finds it here.
 CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
+# How long a job asked to stop (SIGTERM) may take to record its end before it is killed.
+STOP_DEADLINE_S = 60
 
 
 def job_environment(spec: JobSpec, caller_cwd: Path, base: Mapping[str, str]) -> dict[str, str]:
@@ -64,17 +67,59 @@ def read_metrics(job_dir: Path, metrics_file: Optional[str]) -> Any:
 def run_one(spec: JobSpec, snapshot_dir: Path, env: Mapping[str, str]) -> JobReturn:
     argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
     log.info("local #%d: %s (in %s)", spec.idx, spec.command, snapshot_dir)
-    done = subprocess.run(argv, cwd=snapshot_dir, env=dict(env), check=False)
-    if done.returncode != 0:
+    returncode = _run_job(argv, snapshot_dir, env)
+    if returncode != 0:
         return spec.job_return(
             JobStatus.FAILED,
             LauncherError(
-                f"job #{spec.idx} ({spec.command}) exited with code {done.returncode}; "
+                f"job #{spec.idx} ({spec.command}) exited with code {returncode}; "
                 f"its output is above, its files in {spec.job_dir}"
             ),
         )
     metrics = read_metrics(spec.job_dir, spec.settings.get("metrics_file"))
     return spec.job_return(*job_result(metrics, spec.settings.get("return_metric"), f"job #{spec.idx}"))
+
+
+class _RunningJobs:
+    """The job processes running now, so that an interrupted launcher stops them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.processes: set[subprocess.Popen] = set()
+
+    def add(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self.processes.add(process)
+
+    def discard(self, process: subprocess.Popen) -> None:
+        with self._lock:
+            self.processes.discard(process)
+
+    def stop(self) -> None:
+        """SIGTERM each (the app records its end, e.g. a run KILLED), SIGKILL what outlives the deadline."""
+        with self._lock:
+            processes = list(self.processes)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=STOP_DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+_running = _RunningJobs()
+
+
+def _run_job(argv: list[str], cwd: Path, env: Mapping[str, str]) -> int:
+    # Not subprocess.run: interrupted, it kills the job outright, which cannot record its end.
+    process = subprocess.Popen(argv, cwd=cwd, env=dict(env))
+    _running.add(process)
+    try:
+        return process.wait()
+    finally:
+        _running.discard(process)
 
 
 def warn_about_checkout_paths(snapshot: _snapshot.Snapshot, job_pythonpath: str) -> list[str]:
@@ -134,9 +179,20 @@ def run_all(specs: Sequence[JobSpec], snapshot: _snapshot.Snapshot, parallel: in
         results: list[JobReturn] = []
         # One fresh copy per job: a job that writes into its working dir cannot affect another.
         dirs = [_snapshot.materialise(snapshot, Path(folder) / str(s.idx)) for s in specs]
-        if parallel <= 1:
-            results = [run_one(s, d, e) for s, d, e in zip(specs, dirs, envs, strict=True)]
-        else:
-            with ThreadPoolExecutor(max_workers=parallel) as pool:
-                results = list(pool.map(run_one, specs, dirs, envs))
+        try:
+            if parallel <= 1:
+                results = [run_one(s, d, e) for s, d, e in zip(specs, dirs, envs, strict=True)]
+            else:
+                with ThreadPoolExecutor(max_workers=parallel) as pool:
+                    try:
+                        results = list(pool.map(run_one, specs, dirs, envs))
+                    except BaseException:
+                        pool.shutdown(wait=False, cancel_futures=True)  # no job starts any more
+                        _running.stop()  # before the pool waits for its threads
+                        raise
+        except BaseException:
+            # Ctrl-C, SIGTERM (raised as an exception by the app's handler): the jobs end before
+            # their temporary copies are removed.
+            _running.stop()
+            raise
     return results
