@@ -53,6 +53,8 @@ def _terminate_as_interrupt(signum: int, frame: Any) -> None:
 def run(cfg: DictConfig) -> float:
     """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
     hydra_cfg = HydraConfig.get()
+    # Again here: a job in a joblib worker process runs this function but not main().
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     if hydra_cfg.mode == RunMode.MULTIRUN:
         prefix_console_lines(f"[job {hydra_cfg.job.num}] ")
     try:
