@@ -39,8 +39,8 @@ def train(
     A job of a sweep (`sweep`: the sweep's id) does not register its model: the sweep's end does.
     `shares_terminal`: other jobs may write to this terminal meanwhile (no progress counter).
     """
+    check_config(cfg)  # first: a config that cannot run is refused before anything leaves the machine
     with tracking_session(cfg) as tracking:
-        check_config(cfg)
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         split = load_split(cfg.data, cfg.azureml)
