@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from moonml.config import compose_config
+from moonml.config.compose import compose_config
 from moonml.train import train
 
 DOCS = Path(__file__).resolve().parent

@@ -1,133 +1,21 @@
-"""`python -m moonml`: compose the config with Hydra and hand it to `moonml.train.train`.
+"""`python -m moonml` and the `moonml` command: the Hydra app of `moonml.app.main`.
 
-Only this thin shell knows about Hydra's runtime; the pipeline is a plain function.
-Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside `train`, so that
+Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside the pipeline, so that
 `--help` and `--cfg job` stay fast.
 """
 
-import os
 import signal
-import sys
-from typing import Any
 
-INTERRUPTED = "interrupted: outputs written so far are kept; a tracked run ends KILLED"
-
-
-def _end_before_start(signum: int, frame: Any) -> None:
-    # Still importing: nothing is written yet, so end at once, with the line and exit code of a
-    # later SIGTERM (a KeyboardInterrupt raised inside an import would print a traceback).
-    sys.stderr.write(INTERRUPTED + "\n")
-    os._exit(130)
-
+from moonml.app.interrupt import end_before_start
 
 # Before anything else: the imports and Hydra's start take seconds on a busy machine, and a
 # SIGTERM meanwhile must end the process as a later one does, not kill it without a word.
-signal.signal(signal.SIGTERM, _end_before_start)
+signal.signal(signal.SIGTERM, end_before_start)
 
-import atexit  # noqa: E402
-import logging  # noqa: E402
+from moonml.app.main import exit_now, main  # noqa: E402
 
-import hydra  # noqa: E402
-from hydra.core.hydra_config import HydraConfig  # noqa: E402
-from hydra.types import RunMode  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
-
-from moonml.credentials import typed_overrides  # noqa: E402
-from moonml.errors import MoonmlError, full_error_requested  # noqa: E402
-from moonml.logs import prefix_console_lines  # noqa: E402
-from moonml.objective import check_sweeper_direction, objective_value  # noqa: E402
-from moonml.schema import CONFIG_DIR, register_schemas  # noqa: E402
-from moonml.search_workers import start_early as start_search_workers  # noqa: E402
-from moonml.sweep import sweep_id  # noqa: E402
-
-log = logging.getLogger("moonml")
-register_schemas()
-
-
-def _terminate_as_interrupt(signum: int, frame: Any) -> None:
-    # A scheduler's SIGTERM then ends the MLflow run KILLED, like Ctrl-C, instead of leaving it RUNNING.
-    raise KeyboardInterrupt(f"terminated by signal {signum}")
-
-
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def run(cfg: DictConfig) -> float:
-    """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
-    hydra_cfg = HydraConfig.get()
-    # Again here: a job in a joblib worker process runs this function but not main().
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    if hydra_cfg.mode == RunMode.MULTIRUN:
-        prefix_console_lines(f"[job {hydra_cfg.job.num}] ")
-    try:
-        if cfg.model.n_jobs not in (None, 1):
-            start_search_workers()  # first: it imports scikit-learn while this process does too
-        from moonml.azure import check_launcher_mode, use_callers_tracking_store
-        from moonml.train import train
-
-        check_launcher_mode(
-            hydra_cfg.runtime.choices.get("hydra/launcher"), hydra_cfg.mode == RunMode.MULTIRUN
-        )
-        use_callers_tracking_store()
-        check_sweeper_direction(cfg.objective, hydra_cfg.sweeper)
-        metrics = train(
-            cfg,
-            output_dir=hydra_cfg.runtime.output_dir,
-            overrides=typed_overrides(hydra_cfg.overrides.task),
-            sweep=sweep_id(),
-        )
-        return objective_value(cfg.objective, metrics)
-    except MoonmlError as err:
-        if full_error_requested():
-            raise
-        log.error("error: %s", err)
-        if hydra_cfg.mode == RunMode.MULTIRUN:
-            raise  # the launcher records this job as failed and goes on with the others
-        sys.exit(1)
-    except KeyboardInterrupt:
-        if full_error_requested() or hydra_cfg.mode == RunMode.MULTIRUN:
-            raise
-        log.error(INTERRUPTED)
-        sys.exit(130)
-    if hydra_cfg.mode != RunMode.MULTIRUN:
-        # The run is recorded FINISHED: an interrupt while the process exits must not contradict
-        # it with exit code 130 (in a sweep, the next job still answers Ctrl-C).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    return metrics
-
-
-def main() -> None:
-    """The `moonml` command: the Hydra app, and one line for an interrupt before the run starts."""
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
-    try:
-        run()
-    except KeyboardInterrupt:
-        # Hydra was still composing the config, or a multirun's job passed it on: nothing of a
-        # run is left half-done here (each job ended its own MLflow run).
-        if full_error_requested():
-            raise
-        print(INTERRUPTED, file=sys.stderr)
-        sys.exit(130)
-
-
-def _exit_now() -> None:
-    """End the process once its work is written, skipping the interpreter's teardown.
-
-    That teardown joins joblib's idle worker processes and frees every module: 0.8 s on a quiet
-    machine, several seconds on a busy one, for nothing. The workers are killed instead: they
-    would outlive a process that ends this way.
-    """
-    # Only a search that ran in parallel made an executor (--help does not even import joblib).
-    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
-    if reusable is not None and reusable._executor is not None:
-        reusable._executor.shutdown(wait=True, kill_workers=True)
-    # The exit handlers still run: joblib's removes its memory-mapping folders (else loky's
-    # resource tracker warns of leaked folders), logging flushes its files.
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
+__all__ = ["main"]
 
 if __name__ == "__main__":
     main()
-    _exit_now()
+    exit_now()

@@ -1,9 +1,9 @@
 """Secrets moonml is handed: used, never shown or recorded.
 
-Credentials inside URIs (a user name and password before the host and its `@`), and values the user's overrides read from
-environment variables (`'+environment.env_vars.TOKEN=${oc.env:TOKEN}'`): runs record such an
+Credentials inside URIs (a user name and password before the host and its `@`), and values the
+user's overrides read from environment variables (`'+environment.env_vars.TOKEN=${oc.env:TOKEN}'`): runs record such an
 override as typed, and everything moonml prints or logs passes through `redact`: its log
-handlers filter each record (moonml.logs.RedactCredentials), and every MoonmlError's message is
+handlers filter each record (moonml.app.log_lines.RedactCredentials), and every MoonmlError's message is
 redacted when made.
 """
 
@@ -13,7 +13,6 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 # scheme://userinfo@ : the userinfo runs up to the last '@' before the host's end.
@@ -69,20 +68,6 @@ def _keep_env_reads(raw: Any, resolved: Any) -> Any:
     if isinstance(raw, list):
         return [_keep_env_reads(value, done) for value, done in zip(raw, resolved, strict=True)]
     return raw if isinstance(raw, str) and "oc.env:" in raw else resolved
-
-
-class HideEnvReads(Callback):
-    """Before anything is checked or printed: values the overrides read from the environment are
-    never shown (`hide_env_reads`), in the launching process and in each job's."""
-
-    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        hide_env_reads(typed_overrides(config.hydra.overrides.task))
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        hide_env_reads(typed_overrides(config.hydra.overrides.task))
-
-    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        hide_env_reads(typed_overrides(config.hydra.overrides.task))
 
 
 def without_credentials(uri: str) -> tuple[str, dict[str, str]]:

@@ -12,59 +12,42 @@ from hydra_plugins.hydra_azureml_launcher._job import git_commit
 from omegaconf import DictConfig
 
 import moonml
-from moonml.azure import running_as_shipped_job
+from moonml.config.checks import check_config
 from moonml.credentials import recorded_config
-from moonml.data import FEATURES, Split, load_split
-from moonml.errors import MoonmlError
-from moonml.evaluate import test_metrics
-from moonml.lifeline import workers_exit_with_this_process
-from moonml.objective import objective_problems
-from moonml.param_check import seed_and_jobs_problems, value_problems
-from moonml.plots import data_figure, decision_boundary_figure, save_figure
-from moonml.schema import added_key_problems
-from moonml.search import check_folds, config_problems, grid_search, plain_grid
-from moonml.sweep import SWEEP_TAG, run_name
-from moonml.tracking import Tracker, tracking_session
+from moonml.data.sources import load_split
+from moonml.data.split import FEATURES, Split
+from moonml.evaluation.figures import data_figure, decision_boundary_figure, save_figure
+from moonml.evaluation.metrics import test_metrics
+from moonml.search.grid import check_folds, grid_search, plain_grid
+from moonml.search.lifeline import workers_exit_with_this_process
+from moonml.tracking.names import SWEEP_TAG, run_name
+from moonml.tracking.session import tracking_session
+from moonml.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
 
-def check_config(cfg: DictConfig) -> None:
-    """Raise one MoonmlError listing every problem, rather than failing on the first."""
-    problems = added_key_problems(cfg) + seed_and_jobs_problems(cfg) + config_problems(cfg.model)
-    problems += value_problems(cfg.model) + objective_problems(cfg.objective)
-    if cfg.data.source == "generated":
-        from moonml.data.moons import setting_problems
-
-        settings = (cfg.data.n_samples, cfg.data.noise, cfg.data.test_size, cfg.data.seed)
-        problems += [
-            f"data.{name}: {why}" for name, why in setting_problems(*settings, min_samples=20).items()
-        ]
-    if cfg.compute.target and not running_as_shipped_job():
-        problems.append(
-            f"compute.target={cfg.compute.target}: that compute is an AzureML cluster; submit with "
-            "hydra/launcher=azureml, or train here with compute=local"
-        )
-    if problems:
-        raise MoonmlError("invalid config:\n  " + "\n  ".join(problems))
-
-
 def train(
-    cfg: DictConfig, output_dir: str, overrides: list[str] | None = None, sweep: str | None = None
+    cfg: DictConfig,
+    output_dir: str,
+    overrides: list[str] | None = None,
+    sweep: str | None = None,
+    shares_terminal: bool = False,
 ) -> dict[str, float]:
     """Run the whole pipeline for one composed config; return every metric it logged.
 
     A job of a sweep (`sweep`: the sweep's id) does not register its model: the sweep's end does.
+    `shares_terminal`: other jobs may write to this terminal meanwhile (no progress counter).
     """
+    check_config(cfg)  # first: a config that cannot run is refused before anything leaves the machine
     with tracking_session(cfg) as tracking:
-        check_config(cfg)
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         split = load_split(cfg.data, cfg.azureml)
         check_folds(cfg.model.cv, split)
         grid = plain_grid(cfg.model)
         with tracking.run(run_name=run_name(overrides or [], out.name)) as tracker:
-            metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [], sweep)
+            metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [], sweep, shares_terminal)
         log.info("Outputs: %s", out.resolve())
         log.info("Tracking: %s", tracker.where)
     return metrics
@@ -78,6 +61,7 @@ def _run_pipeline(
     tracker: Tracker,
     overrides: list[str],
     sweep: str | None,
+    shares_terminal: bool,
 ) -> dict[str, float]:
     tracker.set_tags(_run_tags(overrides, split.fingerprint) | _objective_tags(cfg.objective, sweep))
     tracker.log_dict(recorded_config(cfg), "config.yaml")
@@ -87,7 +71,7 @@ def _run_pipeline(
     _show("Hyper-parameters:", searched)
 
     with tracker.stops_if_start_fails(), workers_exit_with_this_process():
-        search = grid_search(cfg.model, split.train, cfg.seed)
+        search = grid_search(cfg.model, split.train, cfg.seed, shares_terminal)
     model = search.best_estimator_
     joblib.dump(model, out / "model.joblib")
     _cv_results_table(search).to_csv(out / "cv_results.csv", index=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf, open_dict
 
-from moonml.config import compose_config
+from moonml.config.compose import compose_config
 from moonml.errors import MoonmlError
 from moonml.train import train
 from tests.conftest import data_args, run_moonml
@@ -77,7 +77,7 @@ def test_values_the_search_would_refuse_are_config_errors(
 
 
 def test_the_extreme_seeds_are_accepted() -> None:
-    from moonml.param_check import MAX_SEED, seed_and_jobs_problems
+    from moonml.config.model_checks import MAX_SEED, seed_and_jobs_problems
 
     for seed in (0, MAX_SEED):
         assert seed_and_jobs_problems(compose_config([f"seed={seed}"])) == []

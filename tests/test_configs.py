@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from moonml.config import compose_config
+from moonml.config.compose import compose_config
+from moonml.config.schema import CONFIG_DIR
 from moonml.errors import MoonmlError
-from moonml.schema import CONFIG_DIR
 from tests.conftest import REPO, clean_env, data_args, run_moonml
 
 # Options whose YAML leaves a value for the user to fill in (???).

@@ -8,7 +8,7 @@ import pytest
 
 from moonml.data.csv import check_frame
 from moonml.data.moons import generate_split
-from moonml.plots import MAX_POINTS, _sample
+from moonml.evaluation.figures import MAX_POINTS, _sample
 from tests.conftest import REPO, SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
 
 

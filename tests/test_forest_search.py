@@ -13,11 +13,11 @@ from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, R
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from moonml import search_workers
-from moonml.forest_search import SharedForestSearch, shares_forests
-from moonml.lifeline import workers_exit_with_this_process
-from moonml.search import grid_search
-from moonml.search_workers import run_tasks
+from moonml.search import workers as search_workers
+from moonml.search.forests import SharedForestSearch, shares_forests
+from moonml.search.grid import grid_search
+from moonml.search.lifeline import workers_exit_with_this_process
+from moonml.search.workers import run_tasks
 from tests.conftest import TRAIN_CSV
 
 FEATURES, LABEL = ["x1", "x2"], "y"

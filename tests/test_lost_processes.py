@@ -135,7 +135,7 @@ def kill_self(item: int) -> int:
 @pytest.mark.parametrize("pool", ["loky", "forkserver"])
 def test_a_lost_worker_of_either_pool_fails_the_tasks(pool: str, request: pytest.FixtureRequest) -> None:
     from moonml.errors import MoonmlError
-    from moonml.search_workers import run_tasks
+    from moonml.search.workers import run_tasks
 
     if pool == "forkserver":
         request.getfixturevalue("forkserver_workers")

@@ -3,9 +3,9 @@
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from moonml.data import FEATURES, LABEL
 from moonml.data.moons import generate_split
-from moonml.plots import MAX_POINTS, data_figure, decision_boundary_figure
+from moonml.data.split import FEATURES, LABEL
+from moonml.evaluation.figures import MAX_POINTS, data_figure, decision_boundary_figure
 
 
 def fitted(split) -> RandomForestClassifier:

@@ -25,7 +25,7 @@ from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 from mlflow.tracking import MlflowClient
 
 from moonml.errors import MoonmlError
-from moonml.tracking.preflight import check_store
+from moonml.tracking.store_check import check_store
 from moonml.tracking.store_lock import store_lock
 from tests.conftest import clean_env, data_args, run_moonml
 

@@ -151,7 +151,7 @@ def test_metrics_json_holds_the_objective(tmp_path: Path) -> None:
 def test_value_problems_checks_every_value_and_leaves_unknown_names_to_config_problems() -> None:
     from omegaconf import OmegaConf
 
-    from moonml.param_check import value_problems
+    from moonml.config.model_checks import value_problems
 
     model = OmegaConf.create(
         {
@@ -166,7 +166,7 @@ def test_value_problems_checks_every_value_and_leaves_unknown_names_to_config_pr
 
 
 def test_run_name_is_the_shortened_overrides() -> None:
-    from moonml.sweep import MAX_RUN_NAME, run_name
+    from moonml.tracking.names import MAX_RUN_NAME, run_name
 
     overrides = ["seed=2", "model.grid.max_depth=[10]", "data.train_path=/a/b/train.csv", "+model.params.x=1"]
     assert run_name(overrides, "0") == "seed=2,max_depth=[10],train_path=train.csv,x=1"
@@ -223,9 +223,9 @@ def test_parallel_jobs_prefix_their_lines_and_show_no_counter_on_a_terminal(tmp_
 def test_a_failed_registration_at_the_sweeps_end_says_how_to_retry(tmp_path: Path) -> None:
     from hydra import compose, initialize_config_dir
 
+    from moonml.app.callbacks import RegisterSweepBest
+    from moonml.config.schema import CONFIG_DIR, register_schemas
     from moonml.errors import MoonmlError
-    from moonml.schema import CONFIG_DIR, register_schemas
-    from moonml.sweep import RegisterSweepBest
 
     not_a_store = tmp_path / "mlflow.db"
     not_a_store.write_text("not a database\n")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from moonml.config import compose_config
+from moonml.config.compose import compose_config
 from moonml.errors import MoonmlError
 from moonml.train import train
 from tests.conftest import SMALL_GRID, data_args

@@ -1,10 +1,12 @@
-"""moonml's AzureML features: workspace, MLflow tracking URI, datasets, registered models.
+"""moonml's way into an AzureML workspace: the connection, SDK calls under a deadline, whether
+this is a shipped job. The features built on it live with their stage: the dataset in
+moonml.data.azureml, the tracking URI and model download in moonml.tracking.azureml(_model).
 
 The workspace, credential and deadline logic lives in the launcher's generic `_workspace` module
 (shared with the Hydra launcher; moonml may import the plugin, never the other way round); this
 package turns its LauncherError into moonml's MoonmlError, which the entry points print as one
-line. Nothing from azure is imported until a function here
-is called, so the base install (without the azure extra) never needs it.
+line. Nothing from azure is imported until a function here is called, so the base install
+(without the azure extra) never needs it.
 """
 
 from __future__ import annotations

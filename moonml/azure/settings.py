@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from moonml.config.schema import CONFIG_DIR, register_schemas
 from moonml.errors import MoonmlError
 
 
@@ -15,8 +16,6 @@ def load_azureml_settings(overrides: Sequence[str] = ()) -> Any:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
-
-    from moonml.schema import CONFIG_DIR, register_schemas
 
     register_schemas()
     GlobalHydra.instance().clear()

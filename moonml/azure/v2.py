@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from moonml.azure import parse_version, require_module, user_errors
-from moonml.azure.dataset import RegisteredDataset, check_upload_folder
+from moonml.data.azureml import RegisteredDataset, check_upload_folder
 from moonml.errors import MoonmlError
 
 SDKS = ("v1", "v2")

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from moonml.data import FEATURES, LABEL, Split
+from moonml.data.files import missing_file_problem
+from moonml.data.split import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
-from moonml.paths import missing_file_problem
 
 # scikit-learn's trees compute in float32: a larger value turns into inf inside the estimator.
 FLOAT32_MAX = float(np.finfo(np.float32).max)

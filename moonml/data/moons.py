@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from moonml.data import FEATURES, LABEL, Split
+from moonml.data.split import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
 
 SPLIT_FILES = ("train.csv", "test.csv")

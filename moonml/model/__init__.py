@@ -1,1 +1,1 @@
-"""Registered models: fetching them back from the tracking backend's registry."""
+"""`python -m moonml.model`: the model registry commands (moonml.cli.model)."""

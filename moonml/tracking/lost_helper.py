@@ -4,7 +4,7 @@ process record the run's end itself, since the store may well still be writable.
 
 from concurrent.futures import ProcessPoolExecutor
 
-from moonml.lost_process import how_it_ended, oom_kills
+from moonml.search.lost_process import how_it_ended, oom_kills
 
 # How long a dead helper may take to be reaped, for its exit code.
 _REAP_S = 5

@@ -16,11 +16,13 @@ from typing import Any
 
 import pandas as pd
 
+from moonml.tracking.azureml import job_run_id
+from moonml.tracking.names import MODEL_PATH
+from moonml.tracking.server_answers import endpoint_missing, server_unreachable
 from moonml.tracking.store_lock import store_lock
 
 # skops refuses to load what it was not told to trust; a forest is made of these trees.
 SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
-MODEL_PATH = "model"  # the name of the run's model (its artifact path where logged as artifacts)
 
 # This helper's run: its client and id once opened, the logged model's (source, logged model id),
 # why the server is taken as gone.
@@ -96,8 +98,6 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
 def _job_run(client: Any) -> Any:
     # Inside an AzureML job the service made the run, filed under the experiment the submitter
     # chose: log into that one by id, never changing experiment.
-    from moonml.azure.tracking import job_run_id
-
     run_id = job_run_id()
     return client.get_run(run_id) if run_id else None
 
@@ -125,8 +125,6 @@ def _experiment_id(client: Any, name: str) -> str:
 @_one_line_errors
 def log_call(method: str, *args: Any) -> None:
     """Make one logging call (`method`) against the open run, unless the server stopped answering."""
-    from moonml.tracking.server_answers import server_unreachable
-
     if _run["id"] is None:
         raise RuntimeError("no MLflow run is open")
     if _run["unreachable"]:
@@ -176,8 +174,6 @@ def _log_model(client: Any, run_id: str, model: Any, example: pd.DataFrame) -> N
     from mlflow.exceptions import MlflowException
     from mlflow.models import infer_signature
 
-    from moonml.tracking.server_answers import endpoint_missing
-
     how = {
         "signature": infer_signature(example, model.predict(example)),
         "input_example": example,
@@ -208,7 +204,7 @@ def _log_model_as_artifacts(client: Any, run_id: str, model: Any, how: dict[str,
     from mlflow.models import Model
     from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
 
-    from moonml.tracking.registry import artifact_source
+    from moonml.tracking.registry import artifact_source  # imports mlflow: in the helper only
 
     description = Model(artifact_path=MODEL_PATH, run_id=run_id)
     with tempfile.TemporaryDirectory() as folder:
@@ -237,7 +233,7 @@ def register_logged_model(name: str, champion_alias: str | None) -> str:
     The run's last step, made only once everything else is logged: a registered model always
     comes from a complete run. The champion then moves to it if it beats the holder.
     """
-    from moonml.tracking.registry import register_run
+    from moonml.tracking.registry import register_run  # imports mlflow: in the helper only
 
     client, model = _run["client"], _run["model"]
     if model is None:

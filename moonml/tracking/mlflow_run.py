@@ -29,10 +29,8 @@ import pandas as pd
 from hydra_plugins.hydra_azureml_launcher._workspace import first_line
 from omegaconf import DictConfig
 
-from moonml.console import run_link, silence_mlflow_notices
 from moonml.errors import MoonmlError
-from moonml.lifeline import exit_with_parent
-from moonml.tracking import Tracker
+from moonml.search.lifeline import exit_with_parent
 from moonml.tracking.lost_helper import HelperWatch, end_run_here
 from moonml.tracking.mlflow_calls import (
     end_run,
@@ -42,7 +40,9 @@ from moonml.tracking.mlflow_calls import (
     start_run,
     withdraw_version,
 )
-from moonml.tracking.preflight import check_store
+from moonml.tracking.mlflow_console import run_link, silence_mlflow_notices
+from moonml.tracking.store_check import bound_http_requests, check_store
+from moonml.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +50,6 @@ log = logging.getLogger(__name__)
 START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 # How long closing the run may wait for logging still under way.
 CLOSE_DEADLINE_S = 300
-
-
-def bound_http_requests(timeout_s: int) -> None:
-    """Make an unreachable tracking server fail in ~15 s instead of MLflow's multi-minute retries.
-
-    Three attempts of at most `timeout_s` each, about two seconds of back-off. Variables the
-    user set win over these.
-    """
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0.2")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(timeout_s))
 
 
 class _HeldSignals:
@@ -196,7 +184,7 @@ class MlflowTracker(Tracker):
 
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
         if not register:
-            # A sweep's job: the sweep's end registers its best run (moonml.sweep).
+            # A sweep's job: the sweep's end registers its best run (moonml.tracking.sweep_best).
             self.register_model = None
         self._log("the model", "log_model", model, example)
 

@@ -17,9 +17,8 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from moonml.objective import beats
-from moonml.sweep import SWEEP_TAG
-from moonml.tracking.mlflow_calls import MODEL_PATH
+from moonml.config.objective import beats
+from moonml.tracking.names import MODEL_PATH, SWEEP_TAG
 from moonml.tracking.server_answers import DOES_NOT_EXIST, endpoint_missing
 
 log = logging.getLogger(__name__)

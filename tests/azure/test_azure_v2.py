@@ -17,11 +17,12 @@ import pytest
 from azure.ai.ml.entities import Data
 from azure.ai.ml.operations import DataOperations, WorkspaceOperations
 
-from moonml.azure import model as azure_model
-from moonml.azure import tracking, v2
-from moonml.data.__main__ import main as data_main
+from moonml.azure import v2
+from moonml.cli.data import main as data_main
+from moonml.cli.model import main as model_main
 from moonml.errors import MoonmlError
-from moonml.model.__main__ import main as model_main
+from moonml.tracking import azureml as tracking
+from moonml.tracking import azureml_model as azure_model
 from tests.azure.conftest import DATA, REPO, SUBSCRIPTION, run_python, scrubbed_env
 from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, double_the_login, stand_in_azure
 
@@ -209,7 +210,7 @@ def test_nothing_imports_azure_ai_ml_for_v1_or_help(tmp_path: Path) -> None:
     code = (
         "import sys, runpy; sys.argv = ['moonml', '--help']\n"
         "try:\n    runpy.run_module('moonml', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-        "from moonml.azure import tracking, dataset, model\n"
+        "from moonml.tracking import azureml, azureml_model\nfrom moonml.data import azureml as dataset\n"
         "from hydra_plugins.hydra_azureml_launcher import _core, _submit, _dryrun\n"
         "print(sorted(m for m in sys.modules if m.startswith('azure.ai')))"
     )

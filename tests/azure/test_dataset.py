@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from moonml.azure import dataset as azure_dataset
-from moonml.data.__main__ import main as data_main
+from moonml.cli.data import main as data_main
+from moonml.data import azureml as azure_dataset
 from moonml.errors import MoonmlError
 from tests.azure.conftest import DATA, SUBSCRIPTION, run_python, scrubbed_env
 
@@ -235,7 +235,7 @@ def test_mounted_dataset_in_a_job_needs_no_azure_packages(tmp_path, block_import
     env = scrubbed_env(AZURE_ML_INPUT_moon_dataset=str(mounted), PYTHONPATH=block_imports("azureml", "azure"))
     code = (
         "import sys\n"
-        "from moonml.azure.dataset import load_azureml_split\n"
+        "from moonml.data.azureml import load_azureml_split\n"
         f"split = load_azureml_split({DATA_CFG!r}, {{'timeout_s': 5}})\n"
         "print(len(split.train), len(split.test))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('azure', 'azureml')))\n"
@@ -277,13 +277,13 @@ def test_without_the_azure_extra(tmp_path, block_imports) -> None:
         AZUREML_WORKSPACE_NAME="w",
     )
     code = (
-        "from moonml.azure.tracking import azureml_tracking_uri\n"
+        "from moonml.tracking.azureml import azureml_tracking_uri\n"
         "from moonml.errors import MoonmlError\n"
         "try:\n"
         "    azureml_tracking_uri({'timeout_s': 5})\n"
         "except MoonmlError as err:\n"
         "    print(err)\n"
-        "from moonml.azure.model import download_model\n"
+        "from moonml.tracking.azureml_model import download_model\n"
         "try:\n"
         "    download_model({'subscription_id': 's', 'resource_group': 'r',\n"
         "                    'workspace_name': 'w', 'timeout_s': 5}, 'm', 1, 'out')\n"
@@ -304,7 +304,7 @@ def test_train_with_data_azureml_end_to_end(tmp_path) -> None:
     """`python -m moonml data=azureml` in a job-like environment: AzureML mounted the dataset."""
     import inspect
 
-    from moonml.data import load_split
+    from moonml.data.sources import load_split
 
     if '"azureml"' not in inspect.getsource(load_split):
         pytest.skip("moonml.data.load_split has no data=azureml dispatch yet (lead integrates)")

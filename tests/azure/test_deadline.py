@@ -54,7 +54,7 @@ def test_connect_with_managed_identity_endpoint_that_never_answers(silent_port, 
 
 def test_tracking_uri_through_a_proxy_that_never_answers(silent_port, monkeypatch, offline_workspace):
     """The real get_mlflow_tracking_uri of a real workspace, its token request held by a proxy."""
-    from moonml.azure import tracking
+    from moonml.tracking import azureml as tracking
 
     monkeypatch.setattr(tracking, "connect", lambda settings: offline_workspace)
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{silent_port}")
@@ -68,7 +68,7 @@ def test_tracking_uri_through_a_proxy_that_never_answers(silent_port, monkeypatc
 
 
 def test_refused_connection_is_reported_as_unreachable(closed_port, monkeypatch, offline_workspace):
-    from moonml.azure import tracking
+    from moonml.tracking import azureml as tracking
 
     monkeypatch.setattr(tracking, "connect", lambda settings: offline_workspace)
     monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed_port}")

@@ -158,9 +158,9 @@ def test_a_sweep_on_azureml_registers_only_its_best_run(
     from mlflow.tracking import MlflowClient
     from omegaconf import OmegaConf
 
-    from moonml import sweep as sweep_module
-    from moonml.azure import tracking as azure_tracking
-    from moonml.model.__main__ import main as model_cli
+    from moonml.app.callbacks import RegisterSweepBest
+    from moonml.cli.model import main as model_cli
+    from moonml.tracking import sweep_best
 
     project = project_copy(tmp_path / "project")
     sweep = tmp_path / "sweep"
@@ -186,8 +186,8 @@ def test_a_sweep_on_azureml_registers_only_its_best_run(
     assert scores[0] > scores[1]
 
     # The sweep's end, in the launching process: the workspace's MLflow URI is the one double.
-    monkeypatch.setattr(azure_tracking, "azureml_tracking_uri", lambda settings: uri)
-    callback = sweep_module.RegisterSweepBest()
+    monkeypatch.setattr(sweep_best, "azureml_tracking_uri", lambda settings: uri)
+    callback = RegisterSweepBest()
     # The config Hydra handed the callbacks of that sweep (as Hydra saved it), then submitted
     # for real: without waiting, and waiting for the runs.
     submitted = OmegaConf.load(sweep / "multirun.yaml")

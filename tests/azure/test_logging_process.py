@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from moonml.azure import tracking
+from moonml.tracking import azureml as tracking
 from moonml.tracking import mlflow_run
 
 SETTINGS = {"subscription_id": "s", "resource_group": "r", "workspace_name": "w", "auth": "cli"}

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from moonml.azure import model as azure_model
-from moonml.azure import tracking
 from moonml.errors import MoonmlError
+from moonml.tracking import azureml as tracking
+from moonml.tracking import azureml_model as azure_model
 
 SETTINGS = {"timeout_s": 5}
 

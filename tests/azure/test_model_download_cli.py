@@ -5,7 +5,7 @@ Double at azureml.core.Model (the `model_registry` fixture): lookup and download
 
 from pathlib import Path
 
-from moonml.model.__main__ import main
+from moonml.cli.model import main
 from tests.azure.test_model_and_tracking import model_registry  # noqa: F401 - a fixture
 
 

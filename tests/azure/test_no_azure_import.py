@@ -11,8 +11,8 @@ def test_importing_the_azure_glue_imports_no_azure_package(tmp_path) -> None:
     code = (
         "import sys\n"
         "import hydra_plugins.hydra_azureml_launcher._workspace\n"
-        "import moonml.azure, moonml.azure.dataset, moonml.azure.model, moonml.azure.tracking\n"
-        "import moonml.azure.settings, moonml.data.__main__\n"
+        "import moonml.azure, moonml.data.azureml, moonml.tracking.azureml_model, moonml.tracking.azureml\n"
+        "import moonml.azure.settings, moonml.cli.data\n"
         f"print({AZURE_MODULES})\n"
     )
     result = run_python(["-c", code], env=scrubbed_env(), cwd=tmp_path)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from moonml.schema import CONFIG_DIR, register_schemas
+from moonml.config.schema import CONFIG_DIR, register_schemas
 from tests.azure.conftest import offline_workspace  # noqa: F401  (a fixture, shared)
 
 HERE = Path(__file__).resolve().parent

@@ -223,7 +223,7 @@ def test_registered_dataset_is_a_named_input_of_the_run(
     ) as [ret]:
         sent = json.loads((Path(ret.return_value["dry_run_dir"]) / "run_config.json").read_text())
         run_config = get_run_config_from_script_run(ret.return_value["script_run_config"])
-    # The job reads the variable named like the input (moonml/azure/dataset.py: moon_dataset).
+    # The job reads the variable named like the input (moonml/data/azureml.py: moon_dataset).
     assert sent["data"] == {
         "moon_dataset": {
             "createOutputDirectories": False,

@@ -225,7 +225,7 @@ def test_the_input_is_named_by_the_app_not_by_the_data_asset(
     hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
 ) -> None:
     """A data asset named moon-data (no variable name) arrives as input moon_dataset, where moonml looks."""
-    from moonml.azure.dataset import input_name, mounted_input
+    from moonml.data.azureml import input_name, mounted_input
 
     with v2_dry_run(
         hydra_sweep_runner,

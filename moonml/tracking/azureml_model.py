@@ -17,7 +17,7 @@ def download_model(
     azureml.core.Model covers models registered by MLflow and by Model.register alike, where
     MLflow's models:/ download knows only the former.
     """
-    from moonml.azure import v2
+    from moonml.azure import v2  # its data half imports pandas: only where v2 may be asked for
 
     if v2.uses_v2(azureml_settings):  # SDK v2 works with the workspace's MLflow registry
         return v2.download_model(azureml_settings, name, version, output_dir)

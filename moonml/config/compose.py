@@ -3,8 +3,8 @@
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
+from moonml.config.schema import CONFIG_DIR, added_key_problems, register_schemas
 from moonml.errors import MoonmlError
-from moonml.schema import CONFIG_DIR, added_key_problems, register_schemas
 
 
 def compose_config(overrides: list[str] | None = None) -> DictConfig:

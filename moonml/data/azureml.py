@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from moonml.azure import INSTALL_HINT, connect, parse_version, sdk_call
+from moonml.data.csv import read_checked, read_split
 from moonml.errors import MoonmlError
 
 
@@ -59,8 +60,6 @@ def mounted_input(name: str, env: Mapping[str, str] | None = None) -> str | None
 
 def check_upload_folder(path: str) -> Path:
     """Refuse a folder that would register a dataset moonml cannot train on."""
-    from moonml.data.csv import read_checked
-
     folder = Path(path)
     if not folder.is_dir():
         raise MoonmlError(f"--path {path}: no such folder (the folder with train.csv and test.csv)")
@@ -78,16 +77,12 @@ def check_upload_folder(path: str) -> Path:
 def register_dataset(
     azureml_settings: Mapping[str, Any], name: str, path: str, target: str
 ) -> RegisteredDataset:
-    """Upload folder `path` to `target` on the default datastore; register it as file dataset `name`.
+    """SDK v1: upload folder `path` to `target` on the default datastore; register it as file dataset `name`.
 
     A new version is added when `name` exists. Versions of one name that share a target share
     its files: a later upload overwrites them, so give each version its own --target to keep
     older versions' data.
     """
-    from moonml.azure import v2
-
-    if v2.uses_v2(azureml_settings):  # a uri_folder data asset; the SDK picks the upload folder
-        return v2.register_data(azureml_settings, name, path)
     folder = check_upload_folder(path)
     target = target.strip("/")
     if not name or not target:
@@ -186,8 +181,6 @@ def find_file(folder: Path, file_name: str, key: str) -> Path:
 
 def load_azureml_split(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Any:
     """data=azureml: fetch the registered dataset, then read and validate it like data=moons."""
-    from moonml.data.csv import read_split
-
     folder = dataset_folder(data_cfg, azureml_settings)
     train = find_file(folder, data_cfg["train_file"], "train_file")
     test = find_file(folder, data_cfg["test_file"], "test_file")

@@ -1,61 +1,12 @@
-"""Output folders: a user's files are never overwritten silently, a run's folder is its own."""
+"""The CLIs' --output folders: a user's files are never overwritten silently."""
 
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, open_dict, read_write
 
 from moonml.errors import MoonmlError
-
-
-def new_folder(wanted: Path) -> Path:
-    """Create `wanted`, or `wanted_2`, `wanted_3`... if taken: a folder no one else has (mkdir is atomic)."""
-    folder, number = wanted, 1
-    try:
-        wanted.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            try:
-                folder.mkdir()
-                return folder
-            except FileExistsError:
-                number += 1
-                folder = wanted.with_name(f"{wanted.name}_{number}")
-    except OSError as err:
-        raise MoonmlError(f"cannot create the output folder {err.filename} ({err.strerror})") from None
-
-
-class OwnOutputFolder(Callback):
-    """Give each run, and each sweep, a new folder of its own.
-
-    Hydra names them by the second they start (outputs/DATE/TIME, multirun/DATE/TIME) and reuses
-    one that exists: runs started in the same second wrote into one folder, and each logged the
-    files of the last. A folder the user names (hydra.run.dir / hydra.sweep.dir) is left as is.
-    """
-
-    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _own_folder(config, "run")
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _own_folder(config, "sweep")
-
-
-def _own_folder(config: DictConfig, kind: str) -> None:
-    key = f"hydra.{kind}.dir"
-    if any(override.lstrip("+~").split("=", 1)[0] == key for override in config.hydra.overrides.hydra):
-        return
-    from hydra_plugins.hydra_azureml_launcher._command import hydra_value
-
-    folder = str(new_folder(Path(str(config.hydra[kind].dir))))
-    with read_write(config.hydra), open_dict(config.hydra):
-        config.hydra[kind].dir = folder
-        # Each job of a sweep composes its config again from these overrides (in worker
-        # processes too): the sweep's folder must be one of them.
-        config.hydra.overrides.hydra.append(f"{key}={hydra_value(folder)}")
 
 
 def nearest_existing(folder: Path) -> Path:

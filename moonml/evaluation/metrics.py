@@ -4,7 +4,7 @@ import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from moonml.data import FEATURES, LABEL
+from moonml.data.split import FEATURES, LABEL
 
 
 def test_metrics(model: ClassifierMixin, test: pd.DataFrame) -> dict[str, float]:

@@ -11,60 +11,55 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from hydra.core.hydra_config import HydraConfig
-from hydra.experimental.callback import Callback
-from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from moonml.lifeline import POLL_S
+from moonml.search.lifeline import POLL_S
+from moonml.tracking.sweep_best import register_best_command
 
 # How long a job whose sweep was stopped may take to record its run's end (KILLED).
 _JOB_END_S = 60
-_PACKAGE = str(Path(__file__).parent)
+# moonml's own source folder: a frame running code from there is a job's.
+_PACKAGE = str(Path(__file__).parent.parent)
 # In the process that launched a sweep: its pid (job processes are other processes).
 _sweep = {"launcher_pid": None, "watched": False}
 # The launcher's variable that marks a job it started here (backend=local) as part of a sweep.
 _LOCAL_JOB_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 
 
-class JobsEndWithTheirSweep(Callback):
-    """A sweep's jobs running in other processes (hydra/launcher=joblib, the azureml launcher's
-    local backend) end their runs KILLED and exit once the process that launched them is gone,
-    however it ended (SIGKILL included). SIGTERM or Ctrl-C to that process ends it at once,
-    saying how to register the best of the runs that finished.
-    """
+def end_jobs_with_the_sweep(config: DictConfig) -> None:
+    """In the process launching a sweep: jobs in other processes (hydra/launcher=joblib, the
+    azureml launcher's local backend) end their runs KILLED and exit once this process is gone,
+    however it ended (SIGKILL included); SIGTERM or Ctrl-C ends it at once, saying how to
+    register the best of the runs that finished."""
+    _sweep["launcher_pid"] = os.getpid()
+    launcher = config.hydra.launcher
+    target = str(launcher.get("_target_", ""))
+    # The azureml launcher's local backend stops its jobs itself, and removes their copies,
+    # as the exception unwinds; joblib's would kill them outright (their runs left RUNNING).
+    unwind = target.endswith("AzureMLLauncher") and launcher.get("backend") == "local"
+    if not (unwind or target.endswith("JoblibLauncher")):
+        return  # jobs run in this process (each handles its signals), or on AzureML
+    hint = _register_hint(config)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda signum, frame: _stop_the_sweep(hint, unwind))
 
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _sweep["launcher_pid"] = os.getpid()
-        launcher = config.hydra.launcher
-        target = str(launcher.get("_target_", ""))
-        # The azureml launcher's local backend stops its jobs itself, and removes their copies,
-        # as the exception unwinds; joblib's would kill them outright (their runs left RUNNING).
-        unwind = target.endswith("AzureMLLauncher") and launcher.get("backend") == "local"
-        if not (unwind or target.endswith("JoblibLauncher")):
-            return  # jobs run in this process (each handles its signals), or on AzureML
-        hint = _register_hint(config)
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda signum, frame: _stop_the_sweep(hint, unwind))
 
-    def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        multirun_worker = HydraConfig.get().mode == RunMode.MULTIRUN and _sweep["launcher_pid"] != os.getpid()
-        if (multirun_worker or os.environ.get(_LOCAL_JOB_VAR) == "local") and not _sweep["watched"]:
-            _sweep["watched"] = True
-            main = threading.main_thread().ident
-            threading.Thread(
-                target=_end_job_with, args=(os.getppid(), main), daemon=True, name="end-with-sweep"
-            ).start()
+def watch_the_sweep(multirun: bool) -> None:
+    """In a job: once the process that launched its sweep is gone, end the job's run KILLED."""
+    multirun_worker = multirun and _sweep["launcher_pid"] != os.getpid()
+    if (multirun_worker or os.environ.get(_LOCAL_JOB_VAR) == "local") and not _sweep["watched"]:
+        _sweep["watched"] = True
+        main = threading.main_thread().ident
+        threading.Thread(
+            target=_end_job_with, args=(os.getppid(), main), daemon=True, name="end-with-sweep"
+        ).start()
 
 
 def _register_hint(config: DictConfig) -> str:
     tracking = config.tracking
     if tracking.backend == "none" or not tracking.register_model:
         return ""
-    from moonml.sweep import register_best_command
-
     sweep = str(Path(str(config.hydra.sweep.dir)).absolute())
     command = register_best_command(sweep, tracking.experiment_name, in_workspace=False)
     return f"; register the best finished run with: {command}"

@@ -7,28 +7,15 @@ through the environment, so the helper process and any job processes inherit the
 
 import logging
 import os
-from typing import Any
-
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
 
 from moonml.credentials import without_credentials
 
 QUIET_LEVELS = ("WARNING", "ERROR", "CRITICAL")
 
 
-class QuietMlflow(Callback):
+def quiet_unless_verbose(verbose: object) -> None:
     """Before anything imports mlflow: quiet unless `hydra.verbose` is set."""
-
-    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _quiet_unless_verbose(config)
-
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        _quiet_unless_verbose(config)
-
-
-def _quiet_unless_verbose(config: DictConfig) -> None:
-    if config.hydra.verbose:
+    if verbose:
         return
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")

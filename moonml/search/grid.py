@@ -7,52 +7,15 @@ from typing import Any
 import pandas as pd
 from joblib import cpu_count
 from omegaconf import DictConfig, OmegaConf
-from sklearn.base import is_classifier
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
-from moonml.data import FEATURES, LABEL, Split
+from moonml.config.estimator import import_classifier
+from moonml.data.split import FEATURES, LABEL, Split
 from moonml.errors import MoonmlError
-from moonml.estimator import import_classifier
-from moonml.forest_search import SharedForestSearch, shares_forests
-from moonml.search_workers import lost_workers_fail_the_search
-from moonml.sweep import parallel_jobs
+from moonml.search.forests import SharedForestSearch, shares_forests
+from moonml.search.workers import lost_workers_fail_the_search
 
 log = logging.getLogger(__name__)
-
-
-def config_problems(model_cfg: DictConfig) -> list[str]:
-    """Every problem with the `model` group, so that one error can list them all."""
-    try:
-        estimator_class = import_classifier(model_cfg.estimator)
-    except MoonmlError as err:
-        return [str(err)]
-    try:
-        estimator = estimator_class()
-    except TypeError:
-        estimator = None
-    if estimator is None or not is_classifier(estimator):
-        return [f"model.estimator: {model_cfg.estimator} is not a scikit-learn classifier"]
-    known = set(estimator.get_params())
-    problems = []
-    for section in ("params", "grid"):
-        for name in model_cfg[section]:
-            if name not in known:
-                problems.append(
-                    f"model.{section}.{name}: {estimator_class.__name__} has no parameter "
-                    f"{name!r} (it has: {', '.join(sorted(known))})"
-                )
-    for name, values in model_cfg.grid.items():
-        if not values:
-            problems.append(f"model.grid.{name}: give at least one value")
-    if not model_cfg.grid:
-        problems.append("model.grid: give at least one parameter to search over")
-    if model_cfg.cv < 2:
-        problems.append(f"model.cv: needs at least 2 folds, got {model_cfg.cv}")
-    from sklearn.metrics import get_scorer_names
-
-    if model_cfg.scoring not in get_scorer_names():
-        problems.append(f"model.scoring: {model_cfg.scoring!r} is not a scikit-learn scorer name")
-    return problems
 
 
 def check_folds(cv: int, split: Split) -> None:
@@ -100,10 +63,13 @@ def _show_progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSearchCV:
+def grid_search(
+    model_cfg: DictConfig, train: pd.DataFrame, seed: int, shares_terminal: bool = False
+) -> GridSearchCV:
     """Cross-validate every grid combination on the training set and refit the best one.
 
-    Forests searched over n_estimators share their trees across sizes (moonml.forest_search).
+    Forests searched over n_estimators share their trees across sizes (moonml.search.forests).
+    `shares_terminal`: other jobs may write to this terminal at the same time.
     """
     estimator_class = import_classifier(model_cfg.estimator)
     params = OmegaConf.to_container(model_cfg.params)
@@ -117,7 +83,7 @@ def grid_search(model_cfg: DictConfig, train: pd.DataFrame, seed: int) -> GridSe
         "error_score": "raise",  # a candidate that fails to fit fails the run, not a silent NaN
     }
     # Counters of jobs running side by side would overwrite one another on the same line.
-    show_progress = sys.stderr.isatty() and not parallel_jobs()
+    show_progress = sys.stderr.isatty() and not shares_terminal
     if shares_forests(estimator, grid, model_cfg.scoring):
         search = SharedForestSearch(
             estimator, grid, progress=_show_progress if show_progress else None, **settings

@@ -13,7 +13,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
 # conf/ sits beside the package, in a checkout and in a snapshot shipped to AzureML alike.
-CONFIG_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class GeneratedData:
     n_samples: int = 1000  # train + test rows
     noise: float = 0.2  # standard deviation of the Gaussian noise added by make_moons
     test_size: float = 0.2  # fraction of rows held out for the test set
-    seed: int = 42
+    seed: int = 42  # conf/data/generated.yaml sets the top-level seed
 
 
 @dataclass
@@ -37,7 +37,7 @@ class AzureMLData:
     source: str = "azureml"
     name: str = "moon_dataset"  # registered file dataset holding train.csv and test.csv
     version: Optional[str] = None  # None: the latest version
-    mode: str = "mount"  # how an AzureML job receives it: mount | download
+    mode: str = "mount"  # how an AzureML job receives it: mount (read on demand) | download (copied first)
     # The SDK that registered it (moonml.data register uses azureml.sdk, v1 unless set): an SDK v2
     # job consumes a v1 file dataset as mltable (eval_mount/eval_download), a v2 one as uri_folder.
     registered_with: str = "v1"
@@ -69,8 +69,10 @@ class MlflowTracking:
     uri: Optional[str] = None  # None: $MLFLOW_TRACKING_URI, else MLflow's embedded sqlite store
     experiment_name: str = "moonml"
     register_model: Optional[str] = "moon_model"  # None skips registration
-    champion_alias: Optional[str] = "champion"  # best version by the objective; None: no alias
-    request_timeout_s: int = 4  # per HTTP request to a tracking server
+    # Moved to a new version only when it beats the holder's objective on the same data (equal
+    # data.* tags); None: no alias.
+    champion_alias: Optional[str] = "champion"
+    request_timeout_s: int = 4  # per HTTP request to a tracking server (with retries: fails in ~15 s)
 
 
 @dataclass
@@ -126,7 +128,7 @@ class AzureMLSettings:
     resource_group: Optional[str] = None
     workspace_name: Optional[str] = None
     auth: str = "auto"  # auto | service_principal | managed_identity | cli | interactive | device_code
-    timeout_s: Optional[float] = None  # deadline of each call to Azure; None: the launcher's 60 s
+    timeout_s: Optional[float] = None  # deadline (s) of each call that leaves the machine; None: 60 s
     sdk: str = "v1"  # v1: azureml-core; v2: azure-ai-ml (launcher jobs, data register, model download)
 
 
@@ -138,6 +140,8 @@ class Objective:
 
 @dataclass
 class MoonmlConfig:
+    # Drives the data split of data=generated, the estimator's random_state and the CV shuffling:
+    # the same seed and config give the same selected params and metrics.
     seed: int = 42
     objective: Objective = field(default_factory=Objective)
     data: Any = MISSING
@@ -148,20 +152,28 @@ class MoonmlConfig:
     azureml: AzureMLSettings = field(default_factory=AzureMLSettings)
 
 
+# Each schema by its place in the `schema` group: option YAMLs pull it in as /schema/<place>.
+SCHEMAS: dict[str, type] = {
+    "config": MoonmlConfig,
+    "data/csv": CsvData,
+    "data/generated": GeneratedData,
+    "data/azureml": AzureMLData,
+    "model/estimator": EstimatorModel,
+    "tracking/none": NoTracking,
+    "tracking/mlflow": MlflowTracking,
+    "tracking/azureml": AzureMLTracking,
+    "compute/compute": Compute,
+    "environment/pip": PipEnvironment,
+    "environment/docker": DockerEnvironment,
+    "environment/registered": RegisteredEnvironment,
+}
+
+
 def register_schemas() -> None:
     store = ConfigStore.instance()
-    store.store(group="schema", name="config", node=MoonmlConfig)
-    store.store(group="schema/data", name="csv", node=CsvData)
-    store.store(group="schema/data", name="generated", node=GeneratedData)
-    store.store(group="schema/data", name="azureml", node=AzureMLData)
-    store.store(group="schema/model", name="estimator", node=EstimatorModel)
-    store.store(group="schema/tracking", name="none", node=NoTracking)
-    store.store(group="schema/tracking", name="mlflow", node=MlflowTracking)
-    store.store(group="schema/tracking", name="azureml", node=AzureMLTracking)
-    store.store(group="schema/compute", name="compute", node=Compute)
-    store.store(group="schema/environment", name="pip", node=PipEnvironment)
-    store.store(group="schema/environment", name="docker", node=DockerEnvironment)
-    store.store(group="schema/environment", name="registered", node=RegisteredEnvironment)
+    for place, schema in SCHEMAS.items():
+        group, _, name = f"schema/{place}".rpartition("/")
+        store.store(group=group, name=name, node=schema)
 
 
 def added_key_problems(cfg: DictConfig, prefix: str = "") -> list[str]:

@@ -23,7 +23,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
 from sklearn.utils import _safe_indexing
 
-from moonml.search_workers import run_tasks
+from moonml.search.workers import run_tasks
 
 SIZE = "n_estimators"
 # Estimators whose warm start grows the trees a fresh fit grows (checked by the tests). Not

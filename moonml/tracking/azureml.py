@@ -49,7 +49,7 @@ def azureml_tracking_uri(azureml_settings: Mapping[str, Any]) -> str:
     if running_in_azureml_job() and os.environ.get("MLFLOW_TRACKING_URI"):
         # AzureML points MLflow at the job's run itself; logging there fills that run.
         return os.environ["MLFLOW_TRACKING_URI"]
-    from moonml.azure import v2
+    from moonml.azure import v2  # its data half imports pandas: only where v2 may be asked for
 
     uses_v2 = v2.uses_v2(azureml_settings)
     # Importing azureml.mlflow registers the azureml:// scheme with MLflow.

@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
 
-# Every metric a run logs: the test-set metrics of moonml.evaluate and the search's best CV score.
+# Every metric a run logs: the test-set metrics of moonml.evaluation.metrics and the search's best CV score.
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "cv_best_score")
 DIRECTIONS = ("maximize", "minimize")
 

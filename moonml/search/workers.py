@@ -25,11 +25,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from moonml.errors import MoonmlError
-from moonml.lifeline import exit_with, serve_as_worker_of
-from moonml.lost_process import how_it_ended, oom_kills
+from moonml.search.lifeline import exit_with, serve_as_worker_of
+from moonml.search.lost_process import how_it_ended, oom_kills
 
 # What the forkserver imports once, for every worker it forks.
-PRELOAD = ["moonml.forest_search"]
+PRELOAD = ["moonml.search.forests"]
 # In a worker: the arguments every task of the search shares, sent once (the data, the folds).
 _shared: tuple = ()
 # In moonml's process: whether the entry point started the forkserver.
