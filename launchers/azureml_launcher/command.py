@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from omegaconf import DictConfig, OmegaConf
 
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 # Hydra overrides that belong to the launching process, not to the job: the launcher and
 # sweeper, where the sweep writes, the mode, the job's index in the sweep.

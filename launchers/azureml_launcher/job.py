@@ -11,16 +11,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn, JobStatus
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from ._environment import EnvSpec
-from ._inputs import InputSpec
-
-# Every job starts as a plain single run (see _command): this run variable tells it which sweep
-# it is part of (the absolute sweep dir on the launching machine), e.g. to group its runs.
-SWEEP_DIR_VAR = "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR"
+from azureml_launcher.contract import SWEEP_DIR_VAR
+from azureml_launcher.environment import EnvSpec
+from azureml_launcher.inputs import InputSpec
 
 
 @dataclass
@@ -65,20 +61,6 @@ class JobSpec:
         ret.status = status
         ret.return_value = value
         return ret
-
-
-def part_of_a_sweep(config: DictConfig) -> bool:
-    """Whether this multirun's jobs form a sweep, rather than one run shipped by the launcher.
-
-    Hydra's basic sweeper launches all its jobs in one batch (unless max_batch_size is set),
-    one per combination of its sweep overrides (a,b / range / glob): with none, exactly one job.
-    Any other sweeper (Optuna, ...) picks its trials itself, possibly one batch of one at a time.
-    """
-    sweeper = config.hydra.sweeper
-    if not str(sweeper.get("_target_", "")).endswith("BasicSweeper") or sweeper.get("max_batch_size"):
-        return True
-    overrides = OverridesParser.create().parse_overrides([str(o) for o in config.hydra.overrides.task])
-    return any(o.is_sweep_override() for o in overrides)
 
 
 def app_name(entry: Sequence[str]) -> str:

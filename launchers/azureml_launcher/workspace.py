@@ -7,9 +7,8 @@
 - Every call that leaves the machine goes through `call_with_deadline`: the SDK has no overall
   deadline and hangs for many minutes on a network that drops traffic.
 
-A private module of the launcher (Hydra's plugin scan imports only public ones); apps may import
-it to reach a workspace the way the launcher does. The SDK is imported only when a workspace is
-actually needed. Failures are LauncherError, which Hydra prints as one line.
+Apps reach a workspace the way the launcher does through `azureml_launcher.api`. The SDK is
+imported only when a workspace is actually needed. Failures are LauncherError, which Hydra prints as one line.
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._errors import DeadlineExceeded, LauncherError
+from azureml_launcher.contract import running_in_azureml_job
+from azureml_launcher.errors import DeadlineExceeded, LauncherError
 
 if TYPE_CHECKING:
     from azureml.core import Workspace
@@ -42,13 +42,7 @@ MAX_TIMEOUT_S = 3600.0
 T = TypeVar("T")
 
 
-# --- where we are --------------------------------------------------------------------------
-
-
-def running_in_azureml_job(env: Mapping[str, str] | None = None) -> bool:
-    """True inside an AzureML job: the runtime sets these to describe the job's own run."""
-    env = os.environ if env is None else env
-    return bool(env.get("AZUREML_RUN_ID")) and bool(env.get("AZUREML_ARM_SUBSCRIPTION"))
+# --- who may log in ---------------------------------------------------------------------
 
 
 def has_terminal() -> bool:

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, Optional
 
-from . import _secret_scan, _secrets
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.snapshot import secret_names as _secrets
+from azureml_launcher.snapshot import secret_scan as _secret_scan
 
 # Directory names never shipped, at any depth: VCS, caches, local tracking stores, run outputs.
 EXCLUDED_DIRS = frozenset(

@@ -15,11 +15,14 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _client_v2, _snapshot, _v2, _workspace
-from ._environment import EnvSpec
-from ._errors import LauncherError, run_may_exist
-from ._job import JobSpec
-from ._wait import say, wait_all
+from azureml_launcher import workspace as _workspace
+from azureml_launcher.environment import EnvSpec
+from azureml_launcher.errors import LauncherError, run_may_exist
+from azureml_launcher.job import JobSpec
+from azureml_launcher.snapshot import contents as _snapshot
+from azureml_launcher.v2 import client as _client_v2
+from azureml_launcher.v2 import command_job as _v2
+from azureml_launcher.wait import say, wait_all
 
 
 class JobHandle:

@@ -6,10 +6,12 @@ import importlib.util
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 # hydra.launcher.sdk -> (module the launcher imports, the package that provides it)
 SDK_PACKAGES = {"v1": ("azureml.core", "azureml-core"), "v2": ("azure.ai.ml", "azure-ai-ml")}
+# The values of hydra.launcher.sdk (and of an input's registered_with).
+SDKS = tuple(SDK_PACKAGES)
 # The versions the tests ran against, where the launcher needs a function the SDK does not make
 # public (pyproject.toml's `azure` extra declares the same ranges).
 TESTED = {"azure-ai-ml": ">=1.35,<1.36"}

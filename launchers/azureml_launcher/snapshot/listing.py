@@ -7,7 +7,7 @@ file). snapshot_left_out.tsv: path and reason of every file or folder that does 
 
 from pathlib import Path
 
-from . import _snapshot
+from azureml_launcher.snapshot import contents as _snapshot
 
 PRINTED = 40  # the console gets a glance; the .tsv files hold the whole lists
 

@@ -14,10 +14,13 @@ from typing import Any
 from azureml.core import Experiment
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _environment, _snapshot, _v1, _workspace
-from ._errors import run_may_exist
-from ._job import JobSpec
-from ._wait import say, wait_all
+from azureml_launcher import environment as _environment
+from azureml_launcher import workspace as _workspace
+from azureml_launcher.errors import run_may_exist
+from azureml_launcher.job import JobSpec
+from azureml_launcher.snapshot import contents as _snapshot
+from azureml_launcher.v1 import run_config as _v1
+from azureml_launcher.wait import say, wait_all
 
 log = logging.getLogger(__name__)
 REFUSED_HINT = (

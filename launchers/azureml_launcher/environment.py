@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 KINDS = ("pip", "docker", "registered")
 # Environment() and from_pip_requirements add this placeholder; it would land in every job.

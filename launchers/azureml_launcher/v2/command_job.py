@@ -19,13 +19,14 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _listing, _snapshot
-from ._client_v2 import import_sdk
-from ._environment import EnvSpec, content_version
-from ._errors import LauncherError
-from ._inputs import InputSpec
-from ._job import JobSpec
-from ._sdk import private
+from azureml_launcher.environment import EnvSpec, content_version
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.inputs import InputSpec
+from azureml_launcher.job import JobSpec
+from azureml_launcher.sdk import private
+from azureml_launcher.snapshot import contents as _snapshot
+from azureml_launcher.snapshot import listing as _listing
+from azureml_launcher.v2.client import import_sdk
 
 # AzureML's curated base image for conda environments (Ubuntu 22.04, OpenMPI, conda).
 BASE_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest"

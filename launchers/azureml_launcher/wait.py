@@ -18,9 +18,9 @@ from typing import Any, NoReturn, Optional
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from ._errors import DeadlineExceeded, LauncherError
-from ._job import JobSpec
-from ._metric import job_result
+from azureml_launcher.errors import DeadlineExceeded, LauncherError
+from azureml_launcher.job import JobSpec
+from azureml_launcher.metric import job_result
 
 TERMINAL = {"Completed": JobStatus.COMPLETED, "Failed": JobStatus.FAILED, "Canceled": JobStatus.FAILED}
 # azure-core's exceptions for a request that got no (complete) answer.

@@ -1,6 +1,6 @@
 """Secrets by content: every file that would ship, read whole by Yelp's detect-secrets.
 
-The ecosystem's scanner, plus the two detectors and the filter of _detectors.py. A finding
+The ecosystem's scanner, plus the two detectors and the filter of detectors.py. A finding
 refuses the submission rather than dropping a file the job may need, unless the project's
 `.secrets.baseline` accepts it, as detect-secrets' own hook does (or a `pragma: allowlist
 secret` comment marks its line). detect-secrets reads some 2,000 lines a second, so what it
@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 log = logging.getLogger(__name__)
 BASELINE = ".secrets.baseline"
 # detect-secrets loads custom plugins and filters by path, as modules of its own.
-_DETECTORS_FILE = Path(__file__).with_name("_detectors.py")
+_DETECTORS_FILE = Path(__file__).with_name("detectors.py")
 _DETECTORS = f"file://{_DETECTORS_FILE}"
 CACHE_DAYS = 30
 CACHE_VAR = "HYDRA_AZUREML_LAUNCHER_CACHE"  # another folder for what the scans found
@@ -65,7 +65,7 @@ def _settings(baseline: Optional[dict[str, Any]]) -> Iterator[str]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import get_filters, get_plugins, get_settings, transient_settings
 
-    from . import _detectors
+    from azureml_launcher.snapshot import detectors as _detectors
 
     builtin = [{"name": cls.__name__} for cls in get_mapping_from_secret_type_to_class().values()]
     config = {
@@ -183,7 +183,7 @@ def refuse(root: Path, findings: list[Finding]) -> None:
     """One line naming every finding and the two ways on."""
     if not findings:
         return
-    from . import _detectors
+    from azureml_launcher.snapshot import detectors as _detectors
 
     own = sorted({f.kind for f in findings} & {cls.secret_type for cls in _detectors.PLUGINS})
     pragma = (

@@ -11,10 +11,10 @@ import uuid
 from pathlib import Path
 from typing import Any, Optional
 
-from . import _environment
-from ._errors import LauncherError
-from ._inputs import InputSpec
-from ._job import JobSpec
+from azureml_launcher import environment as _environment
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.inputs import InputSpec
+from azureml_launcher.job import JobSpec
 
 # azureml-core names inputs that follow the latest version in this variable (it skips the
 # validation of a version that may change): see _update_args_and_io in script_run_config.py.

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobStatus
 
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 
 def job_result(

@@ -15,8 +15,11 @@ from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _environment, _listing, _snapshot, _v1
-from ._job import JobSpec
+from azureml_launcher import environment as _environment
+from azureml_launcher.job import JobSpec
+from azureml_launcher.snapshot import contents as _snapshot
+from azureml_launcher.snapshot import listing as _listing
+from azureml_launcher.v1 import run_config as _v1
 
 log = logging.getLogger(__name__)
 

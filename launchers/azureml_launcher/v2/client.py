@@ -1,6 +1,6 @@
 """AzureML SDK v2 (azure-ai-ml): an MLClient for the workspace, with the same rules as v1.
 
-The workspace ids, the choice of credentials and the deadlines come from `_workspace` (shared
+The workspace ids, the choice of credentials and the deadlines come from `workspace` (shared
 with v1); only the client differs. azure-ai-ml is imported here and nowhere else at module
 level, and this module is imported only when `sdk=v2` is asked for.
 """
@@ -14,8 +14,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from . import _workspace
-from ._errors import LauncherError
+from azureml_launcher import workspace as _workspace
+from azureml_launcher.contract import running_in_azureml_job
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.sdk_logs import show_sdk_logs
 
 T = TypeVar("T")
 # Environment variables the AzureML runtime sets inside a job (v1 and v2 alike).
@@ -33,17 +35,6 @@ def import_sdk() -> Any:
     # Every schema class the SDK marks experimental logs a warning when a job is (de)serialised.
     logging.getLogger("azure.ai.ml._utils._experimental").setLevel(logging.ERROR)
     return ml
-
-
-def quiet_sdk_output() -> bool:
-    """Keep azure-core's log line per HTTP request (INFO) off the console, unless hydra.verbose
-    asked for the azure loggers (hydra.verbose=true or hydra.verbose=azure). Returns whether
-    the SDK may talk: then it also draws its upload progress bars."""
-    azure = logging.getLogger("azure")
-    if azure.isEnabledFor(logging.DEBUG):
-        return False
-    azure.setLevel(logging.WARNING)
-    return True
 
 
 _COLOUR = re.compile(r"\x1b\[[0-9;]*m")
@@ -103,7 +94,7 @@ def credential(choice: str, env: Mapping[str, str]) -> Any:
 
 def workspace_ids(settings: Mapping[str, Any], env: Mapping[str, str]) -> tuple[str, str, str, str]:
     """(subscription, resource group, workspace, origin): inside a job its own, else the settings'."""
-    if _workspace.running_in_azureml_job(env) and all(env.get(v) for v in JOB_WORKSPACE_VARS):
+    if running_in_azureml_job(env) and all(env.get(v) for v in JOB_WORKSPACE_VARS):
         sub, group, name = (env[v] for v in JOB_WORKSPACE_VARS)
         return sub, group, name, "this AzureML job"
     return _workspace.resolve_workspace_ids(settings)
@@ -144,9 +135,11 @@ def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -
         chosen = credential(choice, env)
     except ValueError as err:  # azure-identity checks the ids' form, e.g. of AZURE_TENANT_ID
         raise LauncherError(f"{choice.replace('_', ' ')} credentials: {err}") from None
-    quiet = quiet_sdk_output()
+    # azure-core's line per HTTP request stays off the console unless hydra.verbose asked for
+    # the azure loggers; the SDK then also draws its upload progress bars.
+    shown = show_sdk_logs(["azure"])
     # No telemetry (the SDK sends it from notebooks): a network call outside any deadline.
-    client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False, show_progress=not quiet)
+    client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False, show_progress=shown)
     return Connection(client, label, timeout)
 
 

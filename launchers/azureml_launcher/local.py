@@ -21,18 +21,14 @@ from typing import Any, Optional
 
 from hydra.core.utils import JobReturn, JobStatus
 
-from . import _snapshot
-from ._errors import LauncherError
-from ._job import JobSpec
-from ._metric import job_result
+from azureml_launcher.contract import BACKEND_VAR, CALLER_CWD_VAR, LOCAL_BACKEND
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.job import JobSpec
+from azureml_launcher.metric import job_result
+from azureml_launcher.snapshot import contents as _snapshot
 
 log = logging.getLogger(__name__)
 
-# Set in the job's environment so that the app (or a test) can tell where it runs.
-BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
-# The folder the launcher was started from: the job runs in a temporary copy of the project,
-# so an app that keeps state relative to where it was started (a local store, say) finds it here.
-CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
 # How long a job asked to stop (SIGTERM) may take to record its end before it is killed.
 STOP_DEADLINE_S = 60
 
@@ -46,7 +42,7 @@ def job_environment(spec: JobSpec, caller_cwd: Path, base: Mapping[str, str]) ->
         env.update(spec.environment.definition.get("env_vars", {}))
     env.update(spec.env_vars)
     env[CALLER_CWD_VAR] = str(caller_cwd)
-    env[BACKEND_VAR] = "local"
+    env[BACKEND_VAR] = LOCAL_BACKEND
     env.update(spec.run_vars)
     return env
 

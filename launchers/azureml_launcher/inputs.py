@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ._errors import LauncherError
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.sdk import SDKS
 
 MODES = ("mount", "download")
-SDKS = ("v1", "v2")
 # The input name becomes an environment variable on the node.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
