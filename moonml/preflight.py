@@ -7,6 +7,7 @@ starts; a run that cannot start because its data files are missing should leave 
 import sys
 from typing import Any
 
+from azureml_launcher import api as launcher_api
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
@@ -25,7 +26,7 @@ class CheckDataFiles(Callback):
         # A sweep may set the data per job, and the azureml launcher's jobs read it relative to
         # the shipped snapshot: then each job checks its own files when it loads them.
         sweeps_data = any(o.lstrip("+~").startswith("data") for o in config.hydra.overrides.task)
-        shipped = config.hydra.launcher.get("_target_", "").endswith("AzureMLLauncher")
+        shipped = launcher_api.is_launcher(config.hydra.launcher)
         if not (sweeps_data or shipped):
             _refuse_missing_files(config)
 

@@ -6,11 +6,11 @@ finds them to register the best one.
 """
 
 import logging
-import os
 import shlex
 from pathlib import Path
 from typing import Any
 
+from azureml_launcher import api as launcher_api
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
@@ -19,9 +19,6 @@ from omegaconf import DictConfig
 log = logging.getLogger(__name__)
 
 SWEEP_TAG = "moonml.sweep"
-# Set by the azureml launcher on each job of a sweep, here (backend=local) or on AzureML: the
-# job runs as a plain single run and learns from it which sweep it is part of.
-LAUNCHER_SWEEP_VAR = "HYDRA_AZUREML_LAUNCHER_SWEEP_DIR"
 # MLflow refuses longer run names.
 MAX_RUN_NAME = 250
 
@@ -31,7 +28,8 @@ def sweep_id() -> str | None:
     hydra_cfg = HydraConfig.get()
     if hydra_cfg.mode == RunMode.MULTIRUN:
         return str(Path(str(hydra_cfg.sweep.dir)).absolute())
-    return os.environ.get(LAUNCHER_SWEEP_VAR) or None
+    # A job the azureml launcher shipped runs as a plain single run: it says which sweep.
+    return launcher_api.launcher_sweep_dir()
 
 
 def parallel_jobs() -> bool:
@@ -39,7 +37,7 @@ def parallel_jobs() -> bool:
     if not HydraConfig.initialized():
         return False
     hydra_cfg = HydraConfig.get()
-    if os.environ.get(LAUNCHER_SWEEP_VAR):
+    if launcher_api.launcher_sweep_dir():
         return True
     launcher = str(hydra_cfg.launcher.get("_target_", ""))
     return hydra_cfg.mode == RunMode.MULTIRUN and not launcher.endswith("BasicLauncher")
@@ -73,15 +71,13 @@ class RegisterSweepBest(Callback):
         sweep = str(Path(str(config.hydra.sweep.dir)).absolute())
         experiment_name = tracking.experiment_name
         in_workspace = False  # where the jobs logged: the tracking store, or the workspace's
-        if launcher.get("_target_", "").endswith("AzureMLLauncher"):
-            from hydra_plugins.hydra_azureml_launcher import _job as launcher_job
-
-            if launcher.dry_run or not launcher_job.part_of_a_sweep(config):
+        if launcher_api.is_launcher(launcher):
+            if launcher.dry_run or not launcher_api.part_of_a_sweep(config):
                 return  # nothing ran, or one run shipped on its own registered its model itself
             in_workspace = launcher.backend != "local"
             if in_workspace:
                 # On AzureML each job logged into its own run, in the launcher's experiment.
-                experiment_name = launcher_job.experiment_name(launcher.experiment_name, "moonml")
+                experiment_name = launcher_api.experiment_name(launcher.experiment_name, "moonml")
                 if not launcher.wait:
                     log.warning(
                         "the jobs of this sweep run on AzureML after it ends, and none registers "
@@ -92,12 +88,10 @@ class RegisterSweepBest(Callback):
         try:
             best = _register_best(config, sweep, experiment_name, in_workspace)
         except Exception as err:  # MLflow's, the workspace's: the sweep's runs are all kept
-            from hydra_plugins.hydra_azureml_launcher._workspace import first_line
-
             from moonml.errors import MoonmlError
 
             raise MoonmlError(
-                f"the sweep ran, but registering its best run failed ({first_line(err)}); retry "
+                f"the sweep ran, but registering its best run failed ({launcher_api.first_line(err)}); retry "
                 f"with: {register_best_command(sweep, experiment_name, in_workspace)}"
             ) from err
         if best is None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from azureml_launcher import api as launcher_api
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
@@ -25,8 +26,6 @@ _JOB_END_S = 60
 _PACKAGE = str(Path(__file__).parent)
 # In the process that launched a sweep: its pid (job processes are other processes).
 _sweep = {"launcher_pid": None, "watched": False}
-# The launcher's variable that marks a job it started here (backend=local) as part of a sweep.
-_LOCAL_JOB_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 
 
 class JobsEndWithTheirSweep(Callback):
@@ -42,7 +41,7 @@ class JobsEndWithTheirSweep(Callback):
         target = str(launcher.get("_target_", ""))
         # The azureml launcher's local backend stops its jobs itself, and removes their copies,
         # as the exception unwinds; joblib's would kill them outright (their runs left RUNNING).
-        unwind = target.endswith("AzureMLLauncher") and launcher.get("backend") == "local"
+        unwind = launcher_api.is_launcher(launcher) and launcher.get("backend") == "local"
         if not (unwind or target.endswith("JoblibLauncher")):
             return  # jobs run in this process (each handles its signals), or on AzureML
         hint = _register_hint(config)
@@ -51,7 +50,7 @@ class JobsEndWithTheirSweep(Callback):
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         multirun_worker = HydraConfig.get().mode == RunMode.MULTIRUN and _sweep["launcher_pid"] != os.getpid()
-        if (multirun_worker or os.environ.get(_LOCAL_JOB_VAR) == "local") and not _sweep["watched"]:
+        if (multirun_worker or launcher_api.replayed_by_local_backend()) and not _sweep["watched"]:
             _sweep["watched"] = True
             main = threading.main_thread().ident
             threading.Thread(

@@ -18,7 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from hydra_plugins.hydra_azureml_launcher._workspace import first_line
+from azureml_launcher.api import first_line
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError, cli_exit_code

@@ -112,7 +112,7 @@ def test_bad_credentials_are_one_line(monkeypatch: pytest.MonkeyPatch, env: dict
 
 def test_credentials_chosen_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
     """The launcher's choose_auth picks; v2 maps each choice to its azure-identity credential."""
-    from hydra_plugins.hydra_azureml_launcher import _client_v2
+    from azureml_launcher.v2 import client as _client_v2
 
     assert type(v2.connect(WORKSPACE).client._credential).__name__ == "AzureCliCredential"
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:1/token")

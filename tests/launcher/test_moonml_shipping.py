@@ -1,30 +1,49 @@
-"""hydra.launcher.return_metric: each job hands the sweeper one float, or fails saying why."""
+"""moonml shipped by the launcher: its own project's snapshot, its objective returned to a sweeper.
 
+(The launcher's own tests, which know no app, are in launchers/tests.)"""
+
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-from hydra_plugins.hydra_azureml_launcher._metric import job_result
+from azureml_launcher.snapshot import contents as _snapshot
+from test_snapshot import ENTRY, SHIPPED, make
 
-from tests.launcher.conftest import run
-
-
-def test_no_return_metric_returns_the_metrics_dict() -> None:
-    assert job_result({"score": 0.5}, None, "job #0") == (JobStatus.COMPLETED, {"score": 0.5})
+from tests.launcher.conftest import REPO, run, shipped
 
 
-def test_return_metric_is_a_float_and_the_last_of_a_series() -> None:
-    assert job_result({"score": 0.5, "loss": 2}, "score", "job #0") == (JobStatus.COMPLETED, 0.5)
-    assert job_result({"score": [0.1, 0.7]}, "score", "run r1") == (JobStatus.COMPLETED, 0.7)
+def test_app_ignore_file_leaves_out_its_state(tmp_path: Path) -> None:
+    make(tmp_path, [*SHIPPED, "mlruns/0/meta.yaml", "mlartifacts/1/a.txt"])
+    (tmp_path / ".amlignore").write_text((REPO / ".amlignore").read_text())
+    snapshot = _snapshot.build(tmp_path, ENTRY)
+    assert sorted(snapshot.paths) == sorted([*SHIPPED, ".amlignore"])
 
 
-@pytest.mark.parametrize("metrics", [None, {}, {"loss": 1.0}, {"score": "n/a"}, {"score": []}])
-def test_a_run_without_the_metric_is_a_failed_job_naming_it(metrics) -> None:
-    status, error = job_result(metrics, "score", "run r1 (job #3)")
-    assert status == JobStatus.FAILED and isinstance(error, LauncherError)
-    assert "run r1 (job #3) has no numeric metric 'score' (hydra.launcher.return_metric)" in str(error)
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPO / ".git").exists() or shutil.which("git") is None, reason="not a git clone")
+def test_a_clean_clone_of_this_project_ships(tmp_path: Path) -> None:
+    """Its tests plant fake secrets; they do not ship (.amlignore), and nothing that ships trips."""
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", str(REPO), str(clone)], check=True, capture_output=True, timeout=120
+    )
+    sweep = tmp_path / "sweep"
+    done = run(
+        [
+            "-m",
+            "moonml",
+            "hydra/launcher=azureml",
+            "compute=cpu-cluster",
+            "hydra.launcher.dry_run=true",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        cwd=clone,
+    )
+    assert done.returncode == 0, done.stderr
+    files = shipped(sweep)
+    assert "moonml/__main__.py" in files and not any(f.startswith("tests/") for f in files)
 
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from tests.launcher.conftest import run
+from launcher_helpers import run
 
 PROBE = """
 import json, sys

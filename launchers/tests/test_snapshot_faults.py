@@ -6,11 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _snapshot
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-
-from tests.launcher.conftest import dry_run, git, left_out, plant, shipped
-from tests.launcher.test_secret_scan import APP, ENTRY, PEM, refusal
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.snapshot import contents as _snapshot
+from launcher_helpers import dry_run, git, left_out, plant, shipped
+from test_secret_scan import APP, ENTRY, PEM, refusal
 
 # As root, the kernel checks no file permission; without these two capabilities it checks them as
 # for any other user (the files are root's, with the owner's bits cleared).

@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import random
-import shutil
 import string
 import subprocess
 import sys
@@ -16,10 +15,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _secret_scan, _snapshot
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-
-from tests.launcher.conftest import REPO, dry_run, git, needs_git, plant, run, shipped
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.snapshot import contents as _snapshot
+from azureml_launcher.snapshot import secret_scan as _secret_scan
+from launcher_helpers import dry_run, git, needs_git, plant, shipped
 
 RNG = random.Random(19)
 ENTRY = ["python", "-m", "pkg"]
@@ -292,28 +291,3 @@ def test_a_finding_accepted_in_the_baseline_ships(tinyapp: Path, tmp_path: Path)
     assert done.returncode == 1
     assert "app.yaml:3 (Secret Keyword)" in done.stderr
     assert "pkg/client.py" not in done.stderr
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not (REPO / ".git").exists() or shutil.which("git") is None, reason="not a git clone")
-def test_a_clean_clone_of_this_project_ships(tmp_path: Path) -> None:
-    """Its tests plant fake secrets; they do not ship (.amlignore), and nothing that ships trips."""
-    clone = tmp_path / "clone"
-    subprocess.run(
-        ["git", "clone", "-q", str(REPO), str(clone)], check=True, capture_output=True, timeout=120
-    )
-    sweep = tmp_path / "sweep"
-    done = run(
-        [
-            "-m",
-            "moonml",
-            "hydra/launcher=azureml",
-            "compute=cpu-cluster",
-            "hydra.launcher.dry_run=true",
-            f"hydra.sweep.dir={sweep}",
-        ],
-        cwd=clone,
-    )
-    assert done.returncode == 0, done.stderr
-    files = shipped(sweep)
-    assert "moonml/__main__.py" in files and not any(f.startswith("tests/") for f in files)

@@ -3,12 +3,12 @@
 import shlex
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher._command import (
+from azureml_launcher.command import (
     check_entry_shipped,
     hydra_value,
     is_replayed_hydra_override,
 )
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _snapshot
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-
-from tests.launcher.conftest import REPO, dry_run, git, left_out, needs_git, plant, shipped
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.snapshot import contents as _snapshot
+from launcher_helpers import dry_run, git, left_out, needs_git, plant, shipped
 
 ENTRY = ["python", "-m", "pkg"]
 
@@ -34,7 +33,7 @@ NEVER = [
     "myvenv/lib/site.py",
 ]
 # An app's own tracking folders (MLflow's mlruns/) are its ignore file's to leave out: the plugin
-# knows no app (moonml's .amlignore lists them; see test_app_ignore_file_leaves_out_its_state).
+# knows no app (an app's .amlignore lists them).
 SHIPPED = ["pkg/__init__.py", "pkg/mod.py", "conf/config.yaml", "requirements.txt", "data/small.csv"]
 
 
@@ -50,13 +49,6 @@ def test_secrets_state_and_outputs_never_ship(tmp_path: Path) -> None:
     snapshot = _snapshot.build(tmp_path, ENTRY)
     assert sorted(snapshot.paths) == sorted(SHIPPED)
     assert snapshot.total_bytes == 10 * len(SHIPPED)
-
-
-def test_app_ignore_file_leaves_out_its_state(tmp_path: Path) -> None:
-    make(tmp_path, [*SHIPPED, "mlruns/0/meta.yaml", "mlartifacts/1/a.txt"])
-    (tmp_path / ".amlignore").write_text((REPO / ".amlignore").read_text())
-    snapshot = _snapshot.build(tmp_path, ENTRY)
-    assert sorted(snapshot.paths) == sorted([*SHIPPED, ".amlignore"])
 
 
 def test_amlignore_is_honoured_and_cannot_bring_secrets_back(tmp_path: Path) -> None:

@@ -1,15 +1,17 @@
-"""The plugin is a Hydra launcher for any Hydra app: it knows nothing of moonml.
+"""The launcher is a Hydra launcher for any Hydra app: it knows nothing of the app it ships.
 
 Hydra's plugin scan imports every public module of the plugin at each start-up, so only the
-launcher class and its config are public; no stack inspection, no private Hydra API.
+launcher class and its config are public there (the machinery sits in the azureml_launcher
+package beside it); no stack inspection, no private Hydra API.
 """
 
 import re
 from pathlib import Path
 
-from tests.launcher.conftest import REPO, run
+from launcher_helpers import LAUNCHERS, run
 
-PLUGIN = REPO / "launchers" / "hydra_plugins" / "hydra_azureml_launcher"
+PLUGIN = LAUNCHERS / "hydra_plugins" / "hydra_azureml_launcher"
+MACHINERY = LAUNCHERS / "azureml_launcher"
 # What the plugin must not contain: the app it happens to ship, install hints of an app, tricks.
 FORBIDDEN = {
     "moonml": re.compile(r"moonml", re.IGNORECASE),
@@ -24,11 +26,13 @@ FORBIDDEN = {
 
 
 def sources() -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(PLUGIN.glob("*.py"))}
+    """Every Python source of the distribution, by path."""
+    files = [*PLUGIN.rglob("*.py"), *MACHINERY.rglob("*.py")]
+    return {p.relative_to(LAUNCHERS).as_posix(): p.read_text(encoding="utf-8") for p in sorted(files)}
 
 
 def test_only_the_launcher_and_its_config_are_public() -> None:
-    public = sorted(name for name in sources() if not name.startswith("_"))
+    public = sorted(p.name for p in PLUGIN.glob("*.py") if not p.name.startswith("_"))
     assert public == ["azureml_launcher.py", "config.py"]
 
 
@@ -42,7 +46,7 @@ def test_no_app_knowledge_and_no_private_hydra_api() -> None:
     assert found == []
 
 
-def test_the_plugin_imports_without_moonml(tmp_path: Path) -> None:
+def test_every_module_imports_without_moonml(tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "class Block:\n"
@@ -51,9 +55,10 @@ def test_the_plugin_imports_without_moonml(tmp_path: Path) -> None:
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import importlib, pkgutil\n"
-        "import hydra_plugins.hydra_azureml_launcher as p\n"
-        "for m in pkgutil.iter_modules(p.__path__):\n"
-        "    importlib.import_module(f'{p.__name__}.{m.name}')\n"
+        "import azureml_launcher, hydra_plugins.hydra_azureml_launcher as p\n"
+        "for q in (p, azureml_launcher):\n"
+        "    for m in pkgutil.walk_packages(q.__path__, q.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
         "print('ok')\n"
     )
     done = run(["-c", code], cwd=tmp_path)

@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _snapshot
-from hydra_plugins.hydra_azureml_launcher._local import warn_about_checkout_paths
+from azureml_launcher.local import warn_about_checkout_paths
+from azureml_launcher.snapshot import contents as _snapshot
 
 
 def project(root: Path, files: list[str], shipped: list[str]) -> _snapshot.Snapshot:
@@ -26,7 +26,7 @@ def on_path(monkeypatch: pytest.MonkeyPatch):
 
 def test_the_readme_install_is_not_warned_about(tmp_path: Path, on_path, caplog) -> None:
     """Editable install: root and launchers/ on sys.path; the job ships launchers/ on PYTHONPATH."""
-    files = ["moonml/__init__.py", "launchers/hydra_plugins/launcher/__init__.py", "launchers/README.md"]
+    files = ["app/__init__.py", "launchers/hydra_plugins/launcher/__init__.py", "launchers/README.md"]
     snapshot = project(tmp_path, files, files)
     on_path(tmp_path, tmp_path / "launchers")
     with caplog.at_level(logging.WARNING):
