@@ -6,7 +6,6 @@ from packaging.requirements import Requirement
 
 from tests.conftest import REPO
 
-
 # Not on an index: the job gets it from its snapshot (PYTHONPATH: launchers, conf/environment).
 SHIPPED_WITH_THE_JOB = {"hydra-azureml-launcher"}
 
