@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import azureml_launcher
 import pytest
 
 HERE = Path(__file__).resolve().parent
-LAUNCHERS = HERE.parent  # the launcher distribution's folder (its pyproject.toml, its sources)
+# Where the imported launcher's two packages are (hydra_plugins/ beside azureml_launcher/): the
+# checkout's launchers/ in an editable install, site-packages in a normal one.
+SOURCES = Path(azureml_launcher.__file__).resolve().parent.parent
 EXAMPLE_APP = HERE / "example_app"
 SUITE_APP = HERE / "suite_app"
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

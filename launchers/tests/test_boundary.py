@@ -8,10 +8,10 @@ package beside it); no stack inspection, no private Hydra API.
 import re
 from pathlib import Path
 
-from launcher_helpers import LAUNCHERS, run
+from launcher_helpers import SOURCES, run
 
-PLUGIN = LAUNCHERS / "hydra_plugins" / "hydra_azureml_launcher"
-MACHINERY = LAUNCHERS / "azureml_launcher"
+PLUGIN = SOURCES / "hydra_plugins" / "hydra_azureml_launcher"
+MACHINERY = SOURCES / "azureml_launcher"
 # What the plugin must not contain: the app it happens to ship, install hints of an app, tricks.
 FORBIDDEN = {
     "moonml": re.compile(r"moonml", re.IGNORECASE),
@@ -28,7 +28,7 @@ FORBIDDEN = {
 def sources() -> dict[str, str]:
     """Every Python source of the distribution, by path."""
     files = [*PLUGIN.rglob("*.py"), *MACHINERY.rglob("*.py")]
-    return {p.relative_to(LAUNCHERS).as_posix(): p.read_text(encoding="utf-8") for p in sorted(files)}
+    return {p.relative_to(SOURCES).as_posix(): p.read_text(encoding="utf-8") for p in sorted(files)}
 
 
 def test_only_the_launcher_and_its_config_are_public() -> None:
@@ -37,9 +37,11 @@ def test_only_the_launcher_and_its_config_are_public() -> None:
 
 
 def test_no_app_knowledge_and_no_private_hydra_api() -> None:
+    read = sources()
+    assert {"hydra_plugins/hydra_azureml_launcher/config.py", "azureml_launcher/api.py"} <= set(read)
     found = [
         f"{name}: {what}"
-        for name, text in sources().items()
+        for name, text in read.items()
         for what, pattern in FORBIDDEN.items()
         if pattern.search(text)
     ]
