@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import joblib
-from hydra_plugins.hydra_azureml_launcher._job import git_commit
+from azureml_launcher.api import git_commit
 from omegaconf import DictConfig
 
 import moonml

@@ -416,7 +416,7 @@ def v1_workspace() -> Any:
     URL): what _workspace.connect returns once ARM, which the stand-in is not, has found it."""
     from azureml._restclient.service_context import ServiceContext
     from azureml.core import Workspace
-    from hydra_plugins.hydra_azureml_launcher._workspace import credential_auth
+    from azureml_launcher.workspace import credential_auth
 
     discovery = os.environ["AZUREML_DEV_URL_MFE"] + "/discovery"
     auth = credential_auth(StaticToken())

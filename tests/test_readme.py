@@ -113,7 +113,7 @@ def test_readme_command_runs(line: str, fresh_clone: Path, request: pytest.Fixtu
 
 def test_example_outputs_stay_out_of_git_and_the_snapshot(fresh_clone: Path) -> None:
     """After the commands above: what they wrote (but the tutorial's data/) is ignored and unshipped."""
-    from hydra_plugins.hydra_azureml_launcher import _snapshot
+    from azureml_launcher.snapshot import contents as _snapshot
 
     folders = {
         re.search(r"--output (\S+)", line)[1]

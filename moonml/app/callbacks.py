@@ -6,6 +6,7 @@ Each is a thin hook: what it does lives with the stage it belongs to.
 import sys
 from typing import Any
 
+from azureml_launcher import api as launcher_api
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
@@ -55,7 +56,7 @@ class CheckDataFiles(Callback):
         # A sweep may set the data per job, and the azureml launcher's jobs read it relative to
         # the shipped snapshot: then each job checks its own files when it loads them.
         sweeps_data = any(o.lstrip("+~").startswith("data") for o in config.hydra.overrides.task)
-        shipped = config.hydra.launcher.get("_target_", "").endswith("AzureMLLauncher")
+        shipped = launcher_api.is_launcher(config.hydra.launcher)
         if not (sweeps_data or shipped):
             _refuse_missing_files(config)
 

@@ -33,7 +33,7 @@ def own_folder(config: DictConfig, kind: str) -> None:
     key = f"hydra.{kind}.dir"
     if any(override.lstrip("+~").split("=", 1)[0] == key for override in config.hydra.overrides.hydra):
         return
-    from hydra_plugins.hydra_azureml_launcher._command import hydra_value
+    from azureml_launcher.api import hydra_value
 
     folder = str(new_folder(Path(str(config.hydra[kind].dir))))
     with read_write(config.hydra), open_dict(config.hydra):

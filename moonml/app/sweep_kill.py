@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from azureml_launcher import api as launcher_api
 from omegaconf import DictConfig
 
 from moonml.search.lifeline import POLL_S
@@ -23,8 +24,6 @@ _JOB_END_S = 60
 _PACKAGE = str(Path(__file__).parent.parent)
 # In the process that launched a sweep: its pid (job processes are other processes).
 _sweep = {"launcher_pid": None, "watched": False}
-# The launcher's variable that marks a job it started here (backend=local) as part of a sweep.
-_LOCAL_JOB_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
 
 
 def end_jobs_with_the_sweep(config: DictConfig) -> None:
@@ -37,7 +36,7 @@ def end_jobs_with_the_sweep(config: DictConfig) -> None:
     target = str(launcher.get("_target_", ""))
     # The azureml launcher's local backend stops its jobs itself, and removes their copies,
     # as the exception unwinds; joblib's would kill them outright (their runs left RUNNING).
-    unwind = target.endswith("AzureMLLauncher") and launcher.get("backend") == "local"
+    unwind = launcher_api.is_launcher(launcher) and launcher.get("backend") == "local"
     if not (unwind or target.endswith("JoblibLauncher")):
         return  # jobs run in this process (each handles its signals), or on AzureML
     hint = _register_hint(config)
@@ -48,7 +47,7 @@ def end_jobs_with_the_sweep(config: DictConfig) -> None:
 def watch_the_sweep(multirun: bool) -> None:
     """In a job: once the process that launched its sweep is gone, end the job's run KILLED."""
     multirun_worker = multirun and _sweep["launcher_pid"] != os.getpid()
-    if (multirun_worker or os.environ.get(_LOCAL_JOB_VAR) == "local") and not _sweep["watched"]:
+    if (multirun_worker or launcher_api.replayed_by_local_backend()) and not _sweep["watched"]:
         _sweep["watched"] = True
         main = threading.main_thread().ident
         threading.Thread(

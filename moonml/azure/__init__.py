@@ -2,8 +2,8 @@
 this is a shipped job. The features built on it live with their stage: the dataset in
 moonml.data.azureml, the tracking URI and model download in moonml.tracking.azureml(_model).
 
-The workspace, credential and deadline logic lives in the launcher's generic `_workspace` module
-(shared with the Hydra launcher; moonml may import the plugin, never the other way round); this
+The workspace, credential and deadline logic is the launcher's, through its public API
+(`azureml_launcher.api`; moonml may import the launcher, never the other way round); this
 package turns its LauncherError into moonml's MoonmlError, which the entry points print as one
 line. Nothing from azure is imported until a function here is called, so the base install
 (without the azure extra) never needs it.
@@ -18,8 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from hydra_plugins.hydra_azureml_launcher import _workspace
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from azureml_launcher import api as launcher
 
 from moonml.errors import MoonmlError
 
@@ -27,10 +26,6 @@ if TYPE_CHECKING:
     from azureml.core import Workspace
 
 T = TypeVar("T")
-# Set by the azureml launcher's local backend in the job it replays (see its _local.py): that
-# it is such a job, and the folder the launcher was started from.
-LOCAL_BACKEND_VAR = "HYDRA_AZUREML_LAUNCHER_BACKEND"
-CALLER_CWD_VAR = "HYDRA_AZUREML_LAUNCHER_CALLER_CWD"
 # MLflow's artifact root for experiments a database store creates (set by `mlflow server`;
 # private, checked against mlflow 3.15).
 SERVER_ARTIFACT_ROOT_VAR = "_MLFLOW_SERVER_ARTIFACT_ROOT"
@@ -42,7 +37,7 @@ def user_errors() -> Iterator[None]:
     """LauncherError (already worded for the user) becomes MoonmlError at moonml's boundary."""
     try:
         yield
-    except LauncherError as err:
+    except launcher.LauncherError as err:
         raise MoonmlError(str(err)) from err
 
 
@@ -58,18 +53,18 @@ def connect(azureml_settings: Mapping[str, Any]) -> Workspace:
     """The workspace of `cfg.azureml`, within its deadline."""
     require_module("azureml.core", "AzureML features need the azure extra")
     with user_errors():
-        return _workspace.connect(azureml_settings)
+        return launcher.connect(azureml_settings)
 
 
 def sdk_call(
     fn: Callable[[], T],
     azureml_settings: Mapping[str, Any],
     what: str,
-    not_found: str = _workspace.WORKSPACE_NOT_FOUND,
+    not_found: str = launcher.WORKSPACE_NOT_FOUND,
 ) -> T:
     """fn() under the azureml.timeout_s deadline; any SDK failure becomes one MoonmlError line."""
     with user_errors():
-        return _workspace.explained_call(fn, _workspace.deadline_of(azureml_settings), what, not_found)
+        return launcher.explained_call(fn, launcher.deadline_of(azureml_settings), what, not_found)
 
 
 def check_launcher_mode(launcher_choice: str | None, multirun: bool) -> None:
@@ -83,22 +78,18 @@ def check_launcher_mode(launcher_choice: str | None, multirun: bool) -> None:
 
 
 def running_in_azureml_job() -> bool:
-    return _workspace.running_in_azureml_job()
+    return launcher.running_in_azureml_job()
 
 
 def running_as_shipped_job() -> bool:
     """On an AzureML node, or replayed here by the azureml launcher's local backend."""
-    return running_in_azureml_job() or os.environ.get(LOCAL_BACKEND_VAR) == "local"
+    return launcher.running_as_shipped_job()
 
 
 def parse_version(version: str | int | None, what: str) -> int | None:
     """A registered asset's version: a positive whole number; None or "latest" mean the newest."""
-    if version is None or str(version).lower() == "latest":
-        return None
-    text = str(version)
-    if not text.isdigit() or int(text) < 1:
-        raise MoonmlError(f"{what}={version!r} is not a positive whole number or 'latest'")
-    return int(text)
+    with user_errors():
+        return launcher.parse_version(version, what)
 
 
 def use_callers_tracking_store(env: MutableMapping[str, str] | None = None) -> None:
@@ -109,8 +100,8 @@ def use_callers_tracking_store(env: MutableMapping[str, str] | None = None) -> N
     vanish. They are anchored in the folder the launcher was started from.
     """
     env = os.environ if env is None else env
-    caller = env.get(CALLER_CWD_VAR)
-    if env.get(LOCAL_BACKEND_VAR) != "local" or not caller:
+    caller = launcher.caller_cwd(env)
+    if not caller:
         return
     uri = env.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
     if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):

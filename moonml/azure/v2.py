@@ -1,7 +1,7 @@
 """moonml's AzureML features through SDK v2 (azure-ai-ml), chosen by `azureml.sdk=v2`.
 
 The same setting makes the azureml launcher submit command jobs. Workspace ids, credentials
-and deadlines are the launcher's (`_client_v2` on top of its workspace module); inside a job
+and deadlines are the launcher's (its public API's v2 connection); inside a job
 nothing here is needed: AzureML sets the MLflow variables, the job's command AZURE_ML_INPUT_<name>.
 """
 
@@ -11,36 +11,32 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from azureml_launcher import api as launcher
+
 from moonml.azure import parse_version, require_module, user_errors
 from moonml.data.azureml import RegisteredDataset, check_upload_folder
 from moonml.errors import MoonmlError
 
-SDKS = ("v1", "v2")
-
 
 def uses_v2(azureml_settings: Mapping[str, Any]) -> bool:
     sdk = azureml_settings.get("sdk") or "v1"
-    if sdk not in SDKS:
-        raise MoonmlError(f"azureml.sdk={sdk!r}: choose one of {', '.join(SDKS)}")
+    if sdk not in launcher.SDKS:
+        raise MoonmlError(f"azureml.sdk={sdk!r}: choose one of {', '.join(launcher.SDKS)}")
     return sdk == "v2"
 
 
 def connect(azureml_settings: Mapping[str, Any]) -> Any:
     """The launcher's v2 Connection (MLClient, label, deadline) for `cfg.azureml`."""
     require_module("azure.ai.ml", "sdk=v2 needs azure-ai-ml", install="install the azure extra")
-    from hydra_plugins.hydra_azureml_launcher import _client_v2
-
     with user_errors():
-        return _client_v2.connect(azureml_settings)
+        return launcher.connect_v2(azureml_settings)
 
 
 def tracking_uri(azureml_settings: Mapping[str, Any], connection: Any = None) -> str:
     """The workspace's MLflow URI, asked through MLClient (call it in the process that logs)."""
-    from hydra_plugins.hydra_azureml_launcher import _client_v2
-
     connection = connection or connect(azureml_settings)
     with user_errors():
-        return _client_v2.mlflow_tracking_uri(connection)
+        return launcher.mlflow_tracking_uri(connection)
 
 
 def register_data(azureml_settings: Mapping[str, Any], name: str, path: str) -> RegisteredDataset:

@@ -17,7 +17,7 @@ import argparse
 import re
 from pathlib import Path
 
-from hydra_plugins.hydra_azureml_launcher._workspace import first_line
+from azureml_launcher.api import first_line
 from omegaconf import DictConfig
 
 from moonml.cli.outputs import check_output_folder, fill_folder

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from hydra_plugins.hydra_azureml_launcher._workspace import first_line
+from azureml_launcher.api import first_line
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError

@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from azureml_launcher import api as launcher_api
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
@@ -29,15 +30,13 @@ def register_at_sweep_end(config: DictConfig) -> None:
     sweep = str(Path(str(config.hydra.sweep.dir)).absolute())
     experiment_name = tracking.experiment_name
     in_workspace = False  # where the jobs logged: the tracking store, or the workspace's
-    if launcher.get("_target_", "").endswith("AzureMLLauncher"):
-        from hydra_plugins.hydra_azureml_launcher import _job as launcher_job
-
-        if launcher.dry_run or not launcher_job.part_of_a_sweep(config):
+    if launcher_api.is_launcher(launcher):
+        if launcher.dry_run or not launcher_api.part_of_a_sweep(config):
             return  # nothing ran, or one run shipped on its own registered its model itself
         in_workspace = launcher.backend != "local"
         if in_workspace:
             # On AzureML each job logged into its own run, in the launcher's experiment.
-            experiment_name = launcher_job.experiment_name(launcher.experiment_name, "moonml")
+            experiment_name = launcher_api.experiment_name(launcher.experiment_name, "moonml")
             if not launcher.wait:
                 log.warning(
                     "the jobs of this sweep run on AzureML after it ends, and none registers "
@@ -48,10 +47,8 @@ def register_at_sweep_end(config: DictConfig) -> None:
     try:
         best = _register_best(config, sweep, experiment_name, in_workspace)
     except Exception as err:  # MLflow's, the workspace's: the sweep's runs are all kept
-        from hydra_plugins.hydra_azureml_launcher._workspace import first_line
-
         raise MoonmlError(
-            f"the sweep ran, but registering its best run failed ({first_line(err)}); retry "
+            f"the sweep ran, but registering its best run failed ({launcher_api.first_line(err)}); retry "
             f"with: {register_best_command(sweep, experiment_name, in_workspace)}"
         ) from err
     if best is None:

@@ -113,7 +113,7 @@ def test_bad_credentials_are_one_line(monkeypatch: pytest.MonkeyPatch, env: dict
 
 def test_credentials_chosen_without_asking(monkeypatch: pytest.MonkeyPatch) -> None:
     """The launcher's choose_auth picks; v2 maps each choice to its azure-identity credential."""
-    from hydra_plugins.hydra_azureml_launcher import _client_v2
+    from azureml_launcher.v2 import client as _client_v2
 
     assert type(v2.connect(WORKSPACE).client._credential).__name__ == "AzureCliCredential"
     monkeypatch.setenv("IDENTITY_ENDPOINT", "http://127.0.0.1:1/token")
@@ -211,7 +211,8 @@ def test_nothing_imports_azure_ai_ml_for_v1_or_help(tmp_path: Path) -> None:
         "import sys, runpy; sys.argv = ['moonml', '--help']\n"
         "try:\n    runpy.run_module('moonml', run_name='__main__')\nexcept SystemExit:\n    pass\n"
         "from moonml.tracking import azureml, azureml_model\nfrom moonml.data import azureml as dataset\n"
-        "from hydra_plugins.hydra_azureml_launcher import _core, _submit, _dryrun\n"
+        "from azureml_launcher import launch\n"
+        "from azureml_launcher.v1 import dry_run, submit\n"
         "print(sorted(m for m in sys.modules if m.startswith('azure.ai')))"
     )
     done = subprocess.run(
@@ -251,8 +252,8 @@ def test_a_shipped_v2_job_trains_and_tracks_without_either_sdk(block_imports: An
     from mlflow.tracking import MlflowClient
 
     project = tmp_path / "project"
-    for name in ("moonml", "conf", "data", "launchers"):
-        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("moonml", "conf", "data", "launchers"):  # .amlignore leaves launchers/tests out
+        shutil.copytree(REPO / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     shutil.copy2(REPO / "requirements.txt", project / "requirements.txt")
     sweep = tmp_path / "sweep"
     overrides = ["compute=cpu-cluster", "data=azureml", "tracking=azureml", "azureml.sdk=v2"]

@@ -3,9 +3,9 @@
 import os
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-from hydra_plugins.hydra_azureml_launcher._workspace import build_auth, choose_auth
+from azureml_launcher import api, workspace
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.workspace import build_auth, choose_auth
 
 SP = {"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}
 
@@ -140,9 +140,9 @@ def test_connect_builds_the_workspace_from_config_json_with_picked_auth(tmp_path
 
 def test_job_detection() -> None:
     job = {"AZUREML_RUN_ID": "run-1", "AZUREML_ARM_SUBSCRIPTION": "s"}
-    assert workspace.running_in_azureml_job(job)
-    assert not workspace.running_in_azureml_job({"AZUREML_RUN_ID": "run-1"})
-    assert not workspace.running_in_azureml_job({})
+    assert api.running_in_azureml_job(job)
+    assert not api.running_in_azureml_job({"AZUREML_RUN_ID": "run-1"})
+    assert not api.running_in_azureml_job({})
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import threading
 import time
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-from hydra_plugins.hydra_azureml_launcher._workspace import call_with_deadline
+from azureml_launcher import workspace
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.workspace import call_with_deadline
 
 from moonml.errors import MoonmlError
 from tests.azure.conftest import REPO, run_python, scrubbed_env

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.slow
 
 
 def project_copy(root: Path) -> Path:
-    for name in ("moonml", "conf", "data", "launchers"):
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("moonml", "conf", "data", "launchers"):  # .amlignore leaves launchers/tests out
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "tests"))
     shutil.copy2(REPO / "requirements.txt", root / "requirements.txt")
     return root
 

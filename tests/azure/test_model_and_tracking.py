@@ -96,8 +96,8 @@ def test_azureml_scheme_is_known_to_mlflow() -> None:
 
 def test_workspace_code_is_private_to_the_plugin_and_never_rerun() -> None:
     """Hydra's plugin scan imports public plugin modules only; _workspace keeps its error class."""
-    from hydra_plugins.hydra_azureml_launcher import _workspace
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher import workspace as _workspace
+    from azureml_launcher.errors import LauncherError
 
     from moonml.azure.settings import load_azureml_settings
 

@@ -10,7 +10,7 @@ AZURE_MODULES = "sorted(m for m in sys.modules if m.split('.')[0] in ('azure', '
 def test_importing_the_azure_glue_imports_no_azure_package(tmp_path) -> None:
     code = (
         "import sys\n"
-        "import hydra_plugins.hydra_azureml_launcher._workspace\n"
+        "import azureml_launcher.workspace\n"
         "import moonml.azure, moonml.data.azureml, moonml.tracking.azureml_model, moonml.tracking.azureml\n"
         "import moonml.azure.settings, moonml.cli.data\n"
         f"print({AZURE_MODULES})\n"

@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-from hydra_plugins.hydra_azureml_launcher._workspace import find_config, resolve_workspace_ids
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.workspace import find_config, resolve_workspace_ids
 
 NO_IDS = {"config_path": None, "subscription_id": None, "resource_group": None, "workspace_name": None}
 

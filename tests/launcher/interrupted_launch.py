@@ -36,7 +36,7 @@ def double_v1() -> None:
     from hydra.core.plugins import Plugins
 
     Plugins.instance()  # its scan re-executes the plugin's modules: patch them after it
-    from hydra_plugins.hydra_azureml_launcher import _workspace
+    from azureml_launcher import workspace as _workspace
 
     from tests.stand_in_azure import v1_workspace
 

@@ -165,7 +165,7 @@ def test_every_compute_and_environment(
 
 
 def test_environment_version_follows_content(tmp_path: Path) -> None:
-    from hydra_plugins.hydra_azureml_launcher._environment import spec_from_settings
+    from azureml_launcher.environment import spec_from_settings
 
     (tmp_path / "requirements.txt").write_text("# pins\nhydra-core==1.3.8\n")
     pip = {"type": "pip", "requirements": "requirements.txt", "python_version": "3.11"}
@@ -185,7 +185,7 @@ def test_environment_version_follows_content(tmp_path: Path) -> None:
 def test_no_target_names_the_valid_compute_choices(
     hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path
 ) -> None:
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher.errors import LauncherError
 
     with (
         pytest.raises(LauncherError) as err,
@@ -289,8 +289,8 @@ def test_docker_registry_pulled_with_an_identity(
 
 
 def test_docker_environment_version_covers_the_registry(tmp_path: Path) -> None:
-    from hydra_plugins.hydra_azureml_launcher._environment import build, spec_from_settings
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher.environment import build, spec_from_settings
+    from azureml_launcher.errors import LauncherError
 
     docker = {"type": "docker", "image": "moonacr.azurecr.io/i:1"}
     registry = {"address": "moonacr.azurecr.io", "username_env": "U", "password_env": "P"}

@@ -24,10 +24,11 @@ import yaml
 from azure.ai.ml import MLClient, load_environment, load_job
 from azure.ai.ml.entities import Command
 from azure.identity import ClientSecretCredential
+from azureml_launcher import launch as _core
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.v2 import command_job as _v2
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher import _core, _v2
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
@@ -651,7 +652,7 @@ def test_a_missing_private_sdk_function_is_one_line_naming_the_version(
 
 def test_the_tested_sdk_versions_are_the_declared_ones() -> None:
     """pyproject.toml allows exactly the azure-ai-ml versions the launcher was tested with."""
-    from hydra_plugins.hydra_azureml_launcher._sdk import TESTED
+    from azureml_launcher.sdk import TESTED
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     declared = {

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from azureml.core import RunConfiguration
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+from azureml_launcher.errors import LauncherError
 
 from tests.launcher.conftest import REPO
 from tests.launcher.test_dry_run import dry_run
 
-LAUNCHER = REPO / "launchers" / "hydra_plugins" / "hydra_azureml_launcher"
-V1_MODULES = ("_v1.py", "_dryrun.py", "_submit.py", "_wait.py")
+LAUNCHER = REPO / "launchers" / "azureml_launcher"
+V1_MODULES = ("v1/run_config.py", "v1/dry_run.py", "v1/submit.py", "wait.py")
 # azureml.x._private, or `from azureml.x import _private`
 PRIVATE = re.compile(r"\bazureml(?:\.\w+)*\._\w+|\bfrom azureml[\w.]* import \(?\s*_\w+")
 

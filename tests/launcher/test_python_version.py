@@ -45,8 +45,8 @@ def test_the_docker_image_uses_the_same_python() -> None:
 
 
 def test_pip_environment_without_a_python_version_is_refused(tmp_path: Path) -> None:
-    from hydra_plugins.hydra_azureml_launcher._environment import spec_from_settings
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher.environment import spec_from_settings
+    from azureml_launcher.errors import LauncherError
 
     (tmp_path / "requirements.txt").write_text("hydra-core==1.3.8\n")
     with pytest.raises(LauncherError, match="environment=pip needs python_version"):

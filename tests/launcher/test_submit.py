@@ -13,11 +13,12 @@ from typing import Any, ClassVar
 
 import pytest
 from azureml.core import Environment, ScriptRunConfig
+from azureml_launcher import launch as _core
+from azureml_launcher import workspace
+from azureml_launcher.errors import LauncherError
+from azureml_launcher.v1 import submit as _submit
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
-from hydra_plugins.hydra_azureml_launcher import _core, _submit
-from hydra_plugins.hydra_azureml_launcher import _workspace as workspace
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 
 from tests.launcher.conftest import moonml_sweep
 
@@ -266,7 +267,7 @@ def test_registered_environment_fetched_at_submit(
 def test_unreachable_workspace_is_one_clear_message(
     hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher.errors import LauncherError
 
     def connect(settings: Any) -> Any:
         raise LauncherError("connecting to AzureML workspace 'w': no answer within 5 s")
@@ -306,8 +307,8 @@ def test_registered_dataset_is_submitted_as_a_named_input(
     ],
 )
 def test_bad_input_settings_are_named(entry: dict[str, Any], message: str) -> None:
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
-    from hydra_plugins.hydra_azureml_launcher._inputs import specs_from_settings
+    from azureml_launcher.errors import LauncherError
+    from azureml_launcher.inputs import specs_from_settings
 
     with pytest.raises(LauncherError, match=message):
         specs_from_settings({"x": entry})
@@ -338,7 +339,7 @@ def test_a_refused_submission_is_one_line_saying_what_to_do(
     sdk: type[FakeExperiment],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher.errors import LauncherError
 
     refusal = service_refusal(400, "UserError", "Compute target cpu-cluster is being resized.\nRetry later.")
     assert "\n" in str(refusal)
@@ -368,7 +369,7 @@ def test_a_missing_registered_environment_is_one_line_saying_what_to_do(
     sdk: type[FakeExperiment],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
+    from azureml_launcher.errors import LauncherError
 
     def get(workspace: Any, name: str, version: Any = None) -> Environment:
         # What azureml.core's EnvironmentClient raises on a 404 (_get_environment_definition).

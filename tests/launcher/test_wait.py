@@ -18,11 +18,11 @@ from typing import Any, ClassVar
 import pytest
 from azure.ai.ml.operations import JobOperations
 from azureml.core import Experiment, Run
+from azureml_launcher import workspace as _workspace
+from azureml_launcher.errors import LauncherError
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
-from hydra_plugins.hydra_azureml_launcher import _workspace
-from hydra_plugins.hydra_azureml_launcher._errors import LauncherError
 from omegaconf import DictConfig
 
 from tests.launcher.conftest import HERE, REPO

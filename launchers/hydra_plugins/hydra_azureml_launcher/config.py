@@ -13,12 +13,13 @@ run without -m).
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from azureml_launcher.contract import LAUNCHER_TARGET
 from hydra.core.config_store import ConfigStore
 
 
 @dataclass
 class AzureMLLauncherConf:
-    _target_: str = "hydra_plugins.hydra_azureml_launcher.azureml_launcher.AzureMLLauncher"
+    _target_: str = LAUNCHER_TARGET
 
     # azureml: submit to the workspace; local: run the shipped snapshot and command here.
     backend: str = "azureml"
@@ -44,9 +45,9 @@ class AzureMLLauncherConf:
     # Experiment the runs are filed under; None: the app's name.
     experiment_name: Optional[str] = "${oc.select:tracking.experiment_name,null}"
 
-    # Project root shipped as the run's source_directory (filtered, see _snapshot.py); None: the
-    # working directory Hydra was started from (hydra.runtime.cwd, which is not yet set when
-    # Hydra instantiates the launcher, hence no interpolation here).
+    # Project root shipped as the run's source_directory (filtered, see the launcher's README);
+    # None: the working directory Hydra was started from (hydra.runtime.cwd, which is not yet set
+    # when Hydra instantiates the launcher, hence no interpolation here).
     source_dir: Optional[str] = None
     # Entry of the replayed command, e.g. "python -m mypkg"; None: how this process was started.
     command: Optional[str] = None

@@ -1,0 +1,66 @@
+"""Which SDK log lines reach the console: the app's and the launcher's only, unless asked for.
+
+One mechanism for both SDKs. Each has a quiet level: azureml-core (v1) logs noise at every level,
+azure-core (v2's transport) one INFO line per HTTP request but useful warnings. azureml-core also
+logs through the root logger (a failed run's get_details logs `user_name does not exist.` with
+logging.warning): a filter on the root logger holds what code in an SDK's package folders logs
+there to the same quiet level.
+"""
+
+import importlib.util
+import logging
+from collections.abc import Sequence
+from typing import Optional
+
+# Above CRITICAL: the logger then lets nothing through.
+SILENT = logging.CRITICAL + 1
+# Importable top-level name of each SDK -> the lowest level it may log when its logs are not shown.
+QUIET_LEVELS = {"azureml": SILENT, "azure": logging.WARNING}
+
+
+class FromPackages(logging.Filter):
+    """Drops the records logged by code under a quiet package's folders, below its quiet level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quiet: dict[str, tuple[tuple[str, ...], int]] = {}  # package -> (folders, level)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(
+            record.levelno < level and record.pathname.startswith(folders)
+            for folders, level in self.quiet.values()
+        )
+
+
+_ROOT_FILTER = FromPackages()
+
+
+def _folders(package: str) -> tuple[str, ...]:
+    try:
+        spec = importlib.util.find_spec(package)
+    except ImportError:  # not installed (or an import hook refusing it): nothing logs from there
+        return ()
+    return tuple(spec.submodule_search_locations or []) if spec is not None else ()
+
+
+def show_sdk_logs(packages: Sequence[str] = tuple(QUIET_LEVELS), show: Optional[bool] = None) -> bool:
+    """Let the log records of `packages` (keys of QUIET_LEVELS) reach the console, or not.
+
+    show=None follows the logging configuration: a package's logger enabled for DEBUG
+    (hydra.verbose=true, or hydra.verbose=<package>) shows it. Set both ways: a process may
+    launch again (Hydra's API, tests) with another hydra.verbose. Returns whether all are shown.
+    """
+    shown_all = True
+    for package in packages:
+        logger = logging.getLogger(package)
+        shown = logger.isEnabledFor(logging.DEBUG) if show is None else show
+        logger.setLevel(logging.NOTSET if shown else QUIET_LEVELS[package])
+        if shown:
+            _ROOT_FILTER.quiet.pop(package, None)
+        else:
+            _ROOT_FILTER.quiet[package] = (_folders(package), QUIET_LEVELS[package])
+        shown_all = shown_all and shown
+    root = logging.getLogger()
+    if _ROOT_FILTER not in root.filters:
+        root.addFilter(_ROOT_FILTER)
+    return shown_all

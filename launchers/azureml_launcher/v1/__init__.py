@@ -1,0 +1,1 @@
+"""SDK v1 (azureml-core): the run configuration, the dry run that writes it, the submission."""
