@@ -100,7 +100,8 @@ def test_every_docs_command_is_accounted_for() -> None:
 def test_every_docs_page_is_in_the_index() -> None:
     """A page left out of the index would have its commands left out of this test."""
     pages = {page.name for page in DOCS_INDEX.parent.glob("*.md")} - {DOCS_INDEX.name}
-    assert pages <= {page.name for page in reading_order()}
+    unlisted = pages - {page.name for page in reading_order()}
+    assert not unlisted, f"pages missing from {DOCS_INDEX.relative_to(REPO)}: {sorted(unlisted)}"
 
 
 @pytest.fixture(scope="module")
