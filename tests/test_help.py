@@ -46,7 +46,8 @@ def test_the_console_script_completes_overrides_in_bash(tmp_path: Path) -> None:
 
 def test_bracketed_overrides_are_quoted_in_docs_and_help() -> None:
     """zsh (macOS's default shell) expands an unquoted key=[a,b] and refuses to run the command."""
-    texts = [REPO / "README.md", *sorted((REPO / "conf").rglob("*.yaml"))]
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    texts = [*docs, *sorted((REPO / "conf").rglob("*.yaml"))]
     unquoted = [
         f"{path.relative_to(REPO)}: {word}"
         for path in texts

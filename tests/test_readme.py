@@ -1,9 +1,12 @@
-"""Every command of the README, top to bottom, in a fresh copy of the project: the README cannot drift.
+"""Every command of the README and of docs/, in reading order, in a fresh copy of the project: the
+docs cannot drift.
 
+Reading order is the README, then the pages in the order docs/README.md (the index) links them,
+so a page may use what an earlier one made (a registered model, a model on the example server).
 Each command line of a ```bash block must be listed below: run as written, run with smaller
-settings (the grid, the data size), pointed at a real local MLflow server instead of the
-README's example address, or skipped for a stated reason. A new or changed line fails
-`test_every_readme_command_is_accounted_for` until it is placed here.
+settings (the grid, the data size), pointed at a real local MLflow server instead of the docs'
+example address, or skipped for a stated reason. A new or changed line fails
+`test_every_docs_command_is_accounted_for` until it is placed here.
 """
 
 import os
@@ -27,6 +30,7 @@ SKIP = {
     "mlflow ui ": "a long-lived UI server; the runs it shows are checked by the tracking tests",
     "docker ": "no Docker engine here; hadolint checks the Dockerfile (tests/test_container.py)",
     "python -m moonml compute=gpu-cluster": "needs an AzureML workspace",
+    "moonml compute=gpu-cluster": "needs an AzureML workspace",
     "python -m moonml hydra/launcher=azureml compute=gpu-cluster": "needs an AzureML workspace",
     "mlflow models serve ": "a long-lived model server; test_train.py serves a downloaded model",
     "python -m moonml -m hydra/launcher=azureml compute=cpu-cluster seed": "needs an AzureML workspace",
@@ -45,16 +49,31 @@ SMALLER = {
 INSTALL = re.compile(r"^python3 -m venv .* && (?P<rest>python -m moonml)$")
 
 
-def readme_commands() -> list[str]:
-    text = (REPO / "README.md").read_text()
-    blocks = re.findall(r"^ *```bash\n(.*?)^ *```", text, re.MULTILINE | re.DOTALL)
-    # A line ending in a backslash goes on on the next one, as in the shell.
-    joined = [re.sub(r"\\\n\s*", "", block) for block in blocks]
-    return [line.strip() for block in joined for line in block.splitlines() if line.strip()]
+DOCS_INDEX = REPO / "docs" / "README.md"
+
+
+def reading_order() -> list[Path]:
+    """The README, then each page the docs index links, in order (a page not yet written: no commands)."""
+    linked = re.findall(r"\]\(([\w-]+\.md)\)", DOCS_INDEX.read_text())
+    pages = [DOCS_INDEX.parent / name for name in dict.fromkeys(linked)]
+    return [REPO / "README.md", *[page for page in pages if page.is_file()]]
+
+
+def docs_commands() -> list[tuple[str, str]]:
+    """(page, command line) for every line of a ```bash block, in reading order."""
+    commands = []
+    for page in reading_order():
+        text = page.read_text()
+        blocks = re.findall(r"^ *```bash\n(.*?)^ *```", text, re.MULTILINE | re.DOTALL)
+        # A line ending in a backslash goes on on the next one, as in the shell.
+        joined = [re.sub(r"\\\n\s*", "", block) for block in blocks]
+        name = str(page.relative_to(REPO))
+        commands += [(name, line.strip()) for block in joined for line in block.splitlines() if line.strip()]
+    return commands
 
 
 def as_run(line: str) -> str | None:
-    """The command this test runs for a README line, or None for a skipped one."""
+    """The command this test runs for a docs line, or None for a skipped one."""
     if any(line.startswith(prefix) or f"&& {prefix}" in line for prefix in SKIP):
         return None
     command = re.sub(r"\s+#.*$", "", line)
@@ -70,12 +89,19 @@ def as_run(line: str) -> str | None:
     return command
 
 
-def test_every_readme_command_is_accounted_for() -> None:
-    commands = readme_commands()
+def test_every_docs_command_is_accounted_for() -> None:
+    commands = docs_commands()
     assert len(commands) > 15
-    for line in commands:
+    for page, line in commands:
         run = as_run(line)
-        assert run is None or run.split()[0] in {"python", "moonml", "eval"}, f"unplaced README line: {line}"
+        assert run is None or run.split()[0] in {"python", "moonml", "eval"}, f"unplaced: {page}: {line}"
+
+
+def test_every_docs_page_is_in_the_index() -> None:
+    """A page left out of the index would have its commands left out of this test."""
+    pages = {page.name for page in DOCS_INDEX.parent.glob("*.md")} - {DOCS_INDEX.name}
+    unlisted = pages - {page.name for page in reading_order()}
+    assert not unlisted, f"pages missing from {DOCS_INDEX.relative_to(REPO)}: {sorted(unlisted)}"
 
 
 @pytest.fixture(scope="module")
@@ -91,9 +117,14 @@ def fresh_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "line", [line for line in readme_commands() if as_run(line)], ids=lambda line: line.split("#")[0].strip()
+    "line",
+    [
+        pytest.param(line, id=f"{page}: {line.split('#')[0].strip()}")
+        for page, line in docs_commands()
+        if as_run(line)
+    ],
 )
-def test_readme_command_runs(line: str, fresh_clone: Path, request: pytest.FixtureRequest) -> None:
+def test_docs_command_runs(line: str, fresh_clone: Path, request: pytest.FixtureRequest) -> None:
     command = as_run(line)
     if EXAMPLE_SERVER in command:
         command = command.replace(EXAMPLE_SERVER, request.getfixturevalue("mlflow_server"))
@@ -117,7 +148,7 @@ def test_example_outputs_stay_out_of_git_and_the_snapshot(fresh_clone: Path) -> 
 
     folders = {
         re.search(r"--output (\S+)", line)[1]
-        for line in readme_commands()
+        for _, line in docs_commands()
         if "--output " in line and as_run(line)
     }
     ignored = (fresh_clone / ".gitignore").read_text().splitlines()
