@@ -1,6 +1,6 @@
 """Secrets moonml is handed: used, never shown or recorded.
 
-Credentials inside URIs (`http://user:password@host`), and values the user's overrides read from
+Credentials inside URIs (the password of `http://user:***@host`), and values the user's overrides read from
 environment variables (`'+environment.env_vars.TOKEN=${oc.env:TOKEN}'`): runs record such an
 override as typed, and everything moonml prints or logs passes through `redact`: its log
 handlers filter each record (moonml.logs.RedactCredentials), and every MoonmlError's message is
