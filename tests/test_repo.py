@@ -19,3 +19,12 @@ def test_ci_runs_the_readme_test_command() -> None:
     # The launcher is its own distribution (launchers/), not on an index: installed in the same command.
     assert 'pip install -e ./launchers -e ".[azure,test]"' in command
     assert command in (REPO / "README.md").read_text()
+
+
+def test_test_modules_imported_by_bare_name_have_unique_names() -> None:
+    """pytest imports a test file in a folder without __init__.py by its bare name (tests/ is a
+    package, its subfolders and launchers/tests are not): two such files of one name clash."""
+    folders = [d for d in (REPO / "tests").iterdir() if d.is_dir() and not (d / "__init__.py").exists()]
+    folders.append(REPO / "launchers" / "tests")
+    names = [p.name for folder in folders for p in folder.glob("*.py") if p.name != "conftest.py"]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -40,7 +40,7 @@ def launch(
     assert launcher.config is not None and launcher.hydra_context is not None
     config = launcher.config
     configure_log(config.hydra.hydra_logging, config.hydra.verbose)
-    show_sdk_logs(show=bool(config.hydra.verbose))
+    show_sdk_logs()  # as hydra.verbose asks, which configure_log has just applied
     settings = launcher.settings
     backend = settings.get("backend")
     if backend not in BACKENDS:

@@ -43,18 +43,29 @@ def _folders(package: str) -> tuple[str, ...]:
     return tuple(spec.submodule_search_locations or []) if spec is not None else ()
 
 
+def _asked_for(package: str) -> bool:
+    """Whether the logging configuration asks for DEBUG from `package` (hydra.verbose=true sets
+    the root logger's level, hydra.verbose=<package> the package's), our own quiet level aside."""
+    logger = logging.getLogger(package)
+    if package in _ROOT_FILTER.quiet and logger.level == QUIET_LEVELS[package]:  # set here before
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return logger.isEnabledFor(logging.DEBUG)
+
+
 def show_sdk_logs(packages: Sequence[str] = tuple(QUIET_LEVELS), show: Optional[bool] = None) -> bool:
     """Let the log records of `packages` (keys of QUIET_LEVELS) reach the console, or not.
 
-    show=None follows the logging configuration: a package's logger enabled for DEBUG
-    (hydra.verbose=true, or hydra.verbose=<package>) shows it. Set both ways: a process may
+    show=None follows the logging configuration (see _asked_for). Set both ways: a process may
     launch again (Hydra's API, tests) with another hydra.verbose. Returns whether all are shown.
     """
     shown_all = True
     for package in packages:
         logger = logging.getLogger(package)
-        shown = logger.isEnabledFor(logging.DEBUG) if show is None else show
-        logger.setLevel(logging.NOTSET if shown else QUIET_LEVELS[package])
+        shown = _asked_for(package) if show is None else show
+        if not shown:
+            logger.setLevel(QUIET_LEVELS[package])
+        elif not logger.isEnabledFor(logging.DEBUG):
+            logger.setLevel(logging.NOTSET)  # a level set here before; the configuration's otherwise
         if shown:
             _ROOT_FILTER.quiet.pop(package, None)
         else:

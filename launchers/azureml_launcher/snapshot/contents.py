@@ -3,11 +3,11 @@
 What ships is decided positively: in a git work tree, the files git tracks or would track (not
 ignored), minus `.amlignore`; elsewhere, the files of a folder that looks like a project root,
 minus `.amlignore` (else `.gitignore`, as AzureML itself does). Local state, credentials by
-name (see _secrets.py) and symlinks leading out of the folder never ship; a symlink pointing
+name (see secret_names.py) and symlinks leading out of the folder never ship; a symlink pointing
 inside ships as its target's content, a hard link as its content (listed as one). `include`
 ships a left-out file on purpose, from inside the folder only. Every file or folder left out is
 reported with its reason; one that would ship but cannot be read stops the launch. The limits,
-then the secret scan of every shipped file (_secret_scan.py), are checked before anything is
+then the secret scan of every shipped file (secret_scan.py), are checked before anything is
 copied or uploaded, naming what takes the space or what looks like a secret.
 """
 

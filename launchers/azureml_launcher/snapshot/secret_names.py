@@ -3,7 +3,7 @@
 The snapshot is uploaded into a workspace others can read: config.json, .env, keys and the like
 are left out even when git tracks them, and the reason is reported; a false positive costs one
 `hydra.launcher.include` entry. Secrets in files whose names say nothing are found by content
-(_secret_scan.py) and refuse the submission instead.
+(secret_scan.py) and refuse the submission instead.
 """
 
 import fnmatch

@@ -3,7 +3,7 @@
 Under <sweep dir>/<job subdir>/azureml/: run_config.json (the run configuration exactly as
 submit() serialises it into the request, dataset inputs included), script_run_config.json
 (source directory, command, target, experiment, display name, tags), environment.json,
-command.txt, snapshot_files.tsv and snapshot_left_out.tsv (see _listing.py). The snapshot
+command.txt, snapshot_files.tsv and snapshot_left_out.tsv (see snapshot/listing.py). The snapshot
 itself is materialised once under <sweep dir>/azureml_snapshot/.
 """
 
