@@ -1,10 +1,10 @@
 """Secrets moonml is handed: used, never shown or recorded.
 
-Credentials inside URIs (`http://user:password@host`), and values the user's overrides read from
-environment variables (`'+environment.env_vars.TOKEN=${oc.env:TOKEN}'`): runs record such an
-override as typed, and everything moonml prints or logs passes through `redact`: its log
-handlers filter each record (moonml.app.log_lines.RedactCredentials), and every MoonmlError's message is
-redacted when made.
+Credentials inside URIs (a user and password before the host's `@`), and values the user's
+overrides read from environment variables (`'+environment.env_vars.TOKEN=${oc.env:TOKEN}'`): runs
+record such an override as typed, and everything moonml prints or logs passes through `redact`:
+its log handlers filter each record (moonml.app.log_lines.RedactCredentials), and every
+MoonmlError's message is redacted when made.
 """
 
 import base64
