@@ -1,7 +1,8 @@
-"""`python -m moonml` and the `moonml` command: the Hydra app of `moonml.app.main`.
+"""`python -m moonml` and the `moonml` command: the thin `@hydra.main` shell of moonml.app.main.
 
-Heavy libraries (mlflow, scikit-learn, matplotlib) are imported inside the pipeline, so that
-`--help` and `--cfg job` stay fast.
+The task function stays in this module: the azureml launcher starts a shipped job again as
+`python -m` the package whose `__main__` holds it. Heavy libraries (mlflow, scikit-learn,
+matplotlib) are imported inside the pipeline, so that `--help` and `--cfg job` stay fast.
 """
 
 import signal
@@ -12,9 +13,23 @@ from moonml.app.interrupt import end_before_start
 # SIGTERM meanwhile must end the process as a later one does, not kill it without a word.
 signal.signal(signal.SIGTERM, end_before_start)
 
-from moonml.app.main import exit_now, main  # noqa: E402
+import hydra  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
 
-__all__ = ["main"]
+from moonml.app.main import exit_now, run_job, start  # noqa: E402
+from moonml.config.schema import CONFIG_DIR  # noqa: E402
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
+def run(cfg: DictConfig) -> float:
+    """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
+    return run_job(cfg)
+
+
+def main() -> None:
+    """The `moonml` command."""
+    start(run)
+
 
 if __name__ == "__main__":
     main()

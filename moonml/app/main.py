@@ -1,6 +1,7 @@
-"""The `@hydra.main` app: compose the config with Hydra and hand it to `moonml.train.train`.
+"""What the `@hydra.main` task (moonml/__main__.py) does: read Hydra's runtime, hand the config
+to `moonml.train.train`, and turn errors and interrupts into one line and an exit code.
 
-Only this thin shell knows about Hydra's runtime; the pipeline is a plain function.
+Only this shell knows about Hydra's runtime; the pipeline is a plain function.
 """
 
 import atexit
@@ -8,8 +9,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
-import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
@@ -19,7 +21,7 @@ from moonml.app.log_lines import prefix_console_lines
 from moonml.app.runtime import shares_the_terminal, sweep_id
 from moonml.azure import check_launcher_mode, use_callers_tracking_store
 from moonml.config.objective import check_sweeper_direction, objective_value
-from moonml.config.schema import CONFIG_DIR, register_schemas
+from moonml.config.schema import register_schemas
 from moonml.credentials import typed_overrides
 from moonml.errors import MoonmlError, full_error_requested
 from moonml.search.workers import start_early as start_search_workers
@@ -28,8 +30,7 @@ log = logging.getLogger("moonml")
 register_schemas()
 
 
-@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="config")
-def run(cfg: DictConfig) -> float:
+def run_job(cfg: DictConfig) -> float:
     """Train; return the objective (`objective.metric`), the float Hydra's sweepers optimise."""
     hydra_cfg = HydraConfig.get()
     # Again here: a job in a joblib worker process runs this function but not main().
@@ -76,11 +77,11 @@ def run(cfg: DictConfig) -> float:
     return metrics
 
 
-def main() -> None:
-    """The `moonml` command: the Hydra app, and one line for an interrupt before the run starts."""
+def start(app: Callable[[], Any]) -> None:
+    """Run the Hydra app `app`, with one line for an interrupt before the run starts."""
     signal.signal(signal.SIGTERM, terminate_as_interrupt)
     try:
-        run()
+        app()
     except KeyboardInterrupt:
         # Hydra was still composing the config, or a multirun's job passed it on: nothing of a
         # run is left half-done here (each job ended its own MLflow run).

@@ -29,6 +29,8 @@ def check_config(cfg: DictConfig) -> None:
             "hydra/launcher=azureml, or train here with compute=local"
         )
     problems += _settings_checked_when_used(cfg)
+    if len(problems) == 1:
+        raise MoonmlError(f"invalid config: {problems[0]}")  # one problem, one line
     if problems:
         raise MoonmlError("invalid config:\n  " + "\n  ".join(problems))
 
