@@ -134,3 +134,16 @@ def test_help_and_cfg_import_no_heavy_library(args: list[str], tmp_path: Path) -
 
 def test_config_dir_is_the_repository_conf() -> None:
     assert Path(CONFIG_DIR) == REPO / "conf"
+
+
+def test_a_config_that_cannot_be_read_is_not_called_a_bad_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no override given (a wheel without its configs said `bad override`), the error names
+    the config folder."""
+    import moonml.config.compose
+
+    monkeypatch.setattr(moonml.config.compose, "CONFIG_DIR", str(tmp_path / "conf"))
+    with pytest.raises(MoonmlError) as raised:
+        compose_config()
+    assert "bad override" not in str(raised.value) and str(tmp_path / "conf") in str(raised.value)

@@ -9,12 +9,13 @@ maps to the same name and version and AzureML reuses the image it built before.
 import hashlib
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from azureml_launcher.errors import LauncherError
+from azureml_launcher.snapshot import wheels as _wheels
 
 KINDS = ("pip", "docker", "registered")
 # Environment() and from_pip_requirements add this placeholder; it would land in every job.
@@ -47,7 +48,10 @@ def spec_from_settings(
     source_dir: Path,
     app_name: str,
     env_vars: Mapping[str, str],
+    pins: Sequence[str] = (),
 ) -> EnvSpec:
+    """The job's environment; `pins` (name==version) are what the app's shipped wheels require,
+    added to a pip environment's requirements file (which may then be absent)."""
     if not settings:
         raise LauncherError(
             "no environment for the job: give the app an `environment` node, or set "
@@ -83,8 +87,12 @@ def spec_from_settings(
         return EnvSpec("docker", f"{app_name}-docker", content_version(definition), definition)
     requirements = Path(str(settings.get("requirements") or "requirements.txt"))
     path = requirements if requirements.is_absolute() else source_dir / requirements
-    if not path.is_file():
+    if not path.is_file() and not pins:
         raise LauncherError(f"environment=pip: requirements file {path} not found (environment.requirements)")
+    listed = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    lines = [line.strip() for line in listed if line.strip() and not line.strip().startswith("#")]
+    named = _wheels.requirement_names(lines)
+    lines += [pin for pin in pins if _wheels.requirement_names([pin]).isdisjoint(named)]
     python = settings.get("python_version")
     if not python:
         # Not the submitting interpreter's: the job's image must suit the pins, not this machine.
@@ -95,14 +103,12 @@ def spec_from_settings(
     definition = {
         "type": "pip",
         "python_version": str(python),
-        "requirements": [
-            line.strip()
-            for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.strip().startswith("#")
-        ],
+        "requirements": lines,
         "env_vars": variables,
     }
-    return EnvSpec("pip", f"{app_name}-pip", content_version(definition), definition, path)
+    return EnvSpec(
+        "pip", f"{app_name}-pip", content_version(definition), definition, path if path.is_file() else None
+    )
 
 
 def _registry(settings: Optional[Mapping[str, Any]]) -> Optional[dict[str, Optional[str]]]:

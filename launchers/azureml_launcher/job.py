@@ -36,10 +36,17 @@ class JobSpec:
     tags: dict[str, str] = field(default_factory=dict)
     env_vars: dict[str, str] = field(default_factory=dict)
     inputs: list[InputSpec] = field(default_factory=list)  # registered datasets attached to the run
+    # Commands run before argv on AzureML (installing an installed app's shipped wheels); the
+    # local backend skips them: the app is installed here already.
+    setup: list[list[str]] = field(default_factory=list)
 
     @property
     def command(self) -> str:
-        return shlex.join(self.argv)
+        return self.shell_command()
+
+    def shell_command(self, app_prefix: str = "") -> str:
+        """The job's command line on AzureML: the setup, then the app (app_prefix before it)."""
+        return " && ".join([*(shlex.join(argv) for argv in self.setup), app_prefix + shlex.join(self.argv)])
 
     @property
     def run_vars(self) -> dict[str, str]:

@@ -5,6 +5,7 @@ checked for every job before the first one is submitted, so a bad job in a sweep
 whole sweep before anything is uploaded.
 """
 
+import dataclasses
 import logging
 import os
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from azureml_launcher.errors import LauncherError
 from azureml_launcher.sdk import SDKS, require_sdk
 from azureml_launcher.sdk_logs import show_sdk_logs
 from azureml_launcher.snapshot import contents as _snapshot
+from azureml_launcher.snapshot import wheels as _wheels
 
 if TYPE_CHECKING:  # the plugin imports this module, never the other way round at run time
     from hydra_plugins.hydra_azureml_launcher.azureml_launcher import AzureMLLauncher
@@ -62,12 +64,19 @@ def launch(
         if settings.get("command")
         else _command.detect_entry(launcher.task_function, source_dir)
     )
+    # An app installed from a file (not in the folder, not on an index) ships as wheels.
+    installed = _wheels.installed_app(entry, source_dir)
     # The sweep dir often sits inside the project (multirun/...): never ship earlier results.
     snapshot = _snapshot.build(
-        source_dir, entry, also_exclude=[sweep_dir], include=list(settings.get("include") or [])
+        source_dir,
+        entry,
+        also_exclude=[sweep_dir],
+        include=list(settings.get("include") or []),
+        app_installed=installed is not None,
     )
-    # Run from the wrong folder, the missing app says more than the snapshot's size.
-    _command.check_entry_shipped(entry, snapshot.paths)
+    if installed is None:
+        # Run from the wrong folder, the missing app says more than the snapshot's size.
+        _command.check_entry_shipped(entry, snapshot.paths)
     _snapshot.check(
         snapshot,
         max_mb=float(settings["max_snapshot_mb"]),
@@ -89,10 +98,13 @@ def launch(
             dry_run,
             commit,
             in_sweep,
+            installed.pins if installed else (),
         )
         for i, overrides in enumerate(job_overrides)
     ]
     sweep_dir.mkdir(parents=True, exist_ok=True)
+    if installed is not None and (backend == "azureml" or dry_run):
+        snapshot = _ship_wheels(installed, snapshot, sweep_dir, specs)
     log.info(
         "AzureML launcher (%s%s): %d job(s), snapshot of %s: %d files, %.1f MB, %d left out",
         backend,
@@ -135,6 +147,7 @@ def _make_spec(
     dry_run: bool,
     commit: Optional[str],
     in_sweep: bool,
+    pins: Sequence[str],
 ) -> _job.JobSpec:
     # The job's own composition, as Hydra's launchers do: a sweep over compute=... or
     # environment=... gives each job its own target and environment.
@@ -155,7 +168,9 @@ def _make_spec(
     env_vars = {str(k): str(v) for k, v in (settings.get("env_vars") or {}).items()}
     environment: Optional[_environment.EnvSpec] = None
     try:
-        environment = _environment.spec_from_settings(settings.get("environment"), source_dir, app, env_vars)
+        environment = _environment.spec_from_settings(
+            settings.get("environment"), source_dir, app, env_vars, pins
+        )
     except LauncherError:
         if ships:
             raise
@@ -197,6 +212,20 @@ def _make_spec(
         env_vars=env_vars,
         inputs=_inputs.specs_from_settings(settings.get("inputs")),
     )
+
+
+def _ship_wheels(
+    installed: _wheels.InstalledApp, snapshot: _snapshot.Snapshot, sweep_dir: Path, specs: list[_job.JobSpec]
+) -> _snapshot.Snapshot:
+    """The installed app's wheels, rebuilt under the sweep dir, added to the snapshot; each job
+    installs them first."""
+    folder = sweep_dir / "azureml_wheels"
+    wheels = [_wheels.rebuild_wheel(dist, folder) for dist in installed.distributions]
+    log.info("the app is installed, not in the folder: its wheels ship (%s)", ", ".join(installed.names))
+    for spec in specs:
+        spec.setup.append(_wheels.install_argv(wheels))
+    added = tuple((f"{_wheels.WHEEL_DIR}/{wheel.name}", wheel) for wheel in wheels)
+    return dataclasses.replace(snapshot, added=snapshot.added + added)
 
 
 def _no_target_message(

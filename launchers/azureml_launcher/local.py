@@ -10,6 +10,7 @@ launcher was started from (HYDRA_AZUREML_LAUNCHER_CALLER_CWD) for state it keeps
 import json
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -62,13 +63,13 @@ def read_metrics(job_dir: Path, metrics_file: Optional[str]) -> Any:
 
 def run_one(spec: JobSpec, snapshot_dir: Path, env: Mapping[str, str]) -> JobReturn:
     argv = [sys.executable, *spec.argv[1:]] if spec.argv[0] == "python" else list(spec.argv)
-    log.info("local #%d: %s (in %s)", spec.idx, spec.command, snapshot_dir)
+    log.info("local #%d: %s (in %s)", spec.idx, shlex.join(spec.argv), snapshot_dir)
     returncode = _run_job(argv, snapshot_dir, env)
     if returncode != 0:
         return spec.job_return(
             JobStatus.FAILED,
             LauncherError(
-                f"job #{spec.idx} ({spec.command}) exited with code {returncode}; "
+                f"job #{spec.idx} ({shlex.join(spec.argv)}) exited with code {returncode}; "
                 f"its output is above, its files in {spec.job_dir}"
             ),
         )

@@ -16,6 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from moonml.app.help import register_help_resolver
 from moonml.app.interrupt import INTERRUPTED, terminate_as_interrupt
 from moonml.app.log_lines import prefix_console_lines
 from moonml.app.runtime import shares_the_terminal, sweep_id
@@ -28,6 +29,7 @@ from moonml.search.workers import start_early as start_search_workers
 
 log = logging.getLogger("moonml")
 register_schemas()
+register_help_resolver()
 
 
 def run_job(cfg: DictConfig) -> float:

@@ -17,7 +17,9 @@ def compose_config(overrides: list[str] | None = None) -> DictConfig:
         with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
             cfg = compose("config", overrides=overrides or [], return_hydra_config=False)
     except (HydraException, OmegaConfBaseException) as err:
-        raise MoonmlError(f"bad override: {err}") from None
+        # Without overrides only moonml's own configs can be at fault (e.g. a folder not found).
+        what = "bad override" if overrides else f"moonml's configs in {CONFIG_DIR}"
+        raise MoonmlError(f"{what}: {err}") from None
     problems = added_key_problems(cfg)
     if problems:
         raise MoonmlError("bad override: " + "; ".join(problems))

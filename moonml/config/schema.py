@@ -5,6 +5,7 @@ wrong type fails at composition and names the key. Schemas live in the ``schema`
 keeps them out of the options a user picks from.
 """
 
+import warnings
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -12,8 +13,20 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-# conf/ sits beside the package, in a checkout and in a snapshot shipped to AzureML alike.
-CONFIG_DIR = str(Path(__file__).resolve().parents[2] / "conf")
+
+def _config_dir() -> str:
+    """The folder of moonml's own configs: conf/ in the package, else conf/ beside it.
+
+    One project folder, two layouts: a wheel maps the project's top-level conf/ into the package
+    at build time (pyproject.toml), while a checkout, an editable install and a snapshot shipped
+    from a checkout keep it beside the package. Whichever holds config.yaml is the one.
+    """
+    package = Path(__file__).resolve().parents[1]
+    inside = package / "conf"
+    return str(inside if (inside / "config.yaml").is_file() else package.parent / "conf")
+
+
+CONFIG_DIR = _config_dir()
 
 
 @dataclass
@@ -170,6 +183,11 @@ SCHEMAS: dict[str, type] = {
 
 
 def register_schemas() -> None:
+    # conf/config.yaml also searches the project's own conf/ (hydra.searchpath); most projects
+    # have none, and Hydra would warn of it at every start.
+    warnings.filterwarnings(
+        "ignore", r"provider=hydra\.searchpath in main, path=conf is not available", UserWarning
+    )
     store = ConfigStore.instance()
     for place, schema in SCHEMAS.items():
         group, _, name = f"schema/{place}".rpartition("/")

@@ -76,6 +76,8 @@ class Snapshot:
     left_out: tuple[tuple[str, str], ...] = ()
     # (posix path, number of names) of shipped files with other names, which may lie outside.
     hard_links: tuple[tuple[str, int], ...] = ()
+    # (posix path in the snapshot, file) the launcher adds from elsewhere: an installed app's wheels.
+    added: tuple[tuple[str, Path], ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -167,8 +169,11 @@ def _app_at_root(root: Path, entry: Sequence[str]) -> bool:
     return any(arg.endswith(".py") and (root / arg).is_file() for arg in entry[1:])
 
 
-def _require_project_root(root: Path, entry: Sequence[str]) -> None:
-    if any((root / marker).is_file() for marker in PROJECT_MARKERS) or _app_at_root(root, entry):
+def _require_project_root(root: Path, entry: Sequence[str], app_installed: bool) -> None:
+    """A folder of a project: one with a project file, the app at its root, or one that uses an
+    installed app (its data and own configs; the app's wheels ship beside them)."""
+    markers = any((root / marker).is_file() for marker in PROJECT_MARKERS)
+    if markers or app_installed or _app_at_root(root, entry):
         return
     raise LauncherError(
         f"the source folder {root} is not in a git work tree and does not look like a project "
@@ -380,11 +385,12 @@ def build(
     entry: Sequence[str],
     also_exclude: Iterable[Path] = (),
     include: Sequence[str] = (),
+    app_installed: bool = False,
 ) -> Snapshot:
     """Every file of source_dir that ships, with its size, and what was left out and why.
 
-    entry is the app's command (["python", "-m", "pkg"]): outside git, the app at the root is
-    one sign of a project root.
+    entry is the app's command (["python", "-m", "pkg"]): outside git, the app at the root (or
+    installed, app_installed) is one sign of a project root.
     """
     root = source_dir.resolve()
     if not root.is_dir():
@@ -396,7 +402,7 @@ def build(
     ignore_file = next((n for n in names if (root / n).is_file()), None)
     chooser = _Chooser(root, {p.resolve() for p in also_exclude}, ignore_file)
     if in_git is None:
-        _require_project_root(root, entry)
+        _require_project_root(root, entry, app_installed)
         listed = chooser.walk()
     else:
         listed, unread = in_git
@@ -530,10 +536,11 @@ def materialise(snapshot: Snapshot, dest: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     try:
         partial.mkdir(parents=True)
-        for path, _ in snapshot.files:
+        sources = [(path, snapshot.root / path) for path, _ in snapshot.files]
+        for path, source in [*sources, *snapshot.added]:
             target = partial / path
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(snapshot.root / path, target)
+            shutil.copy2(source, target)
     except OSError as err:
         shutil.rmtree(partial, ignore_errors=True)
         raise LauncherError(

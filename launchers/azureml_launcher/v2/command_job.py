@@ -132,7 +132,7 @@ def _job_arguments(spec: JobSpec, code_dir: Path) -> dict[str, Any]:
     prefix = "".join(f"AZURE_ML_INPUT_{item.name}=${{{{inputs.{item.name}}}}} " for item in spec.inputs)
     return {
         "code": str(code_dir),
-        "command": prefix + spec.command,
+        "command": spec.shell_command(prefix),
         "environment": environment_reference(spec.environment),
         "compute": spec.compute_target,
         "inputs": {item.name: data_input(item) for item in spec.inputs},
