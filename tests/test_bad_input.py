@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_GRID, TEST_CSV, TRAIN_CSV, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, TEST_CSV, TRAIN_CSV, clean_env, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 TOO_BIG = "1e308"  # a float64 that overflows the float32 scikit-learn's trees compute in
 

@@ -9,7 +9,7 @@ from omegaconf import OmegaConf, open_dict
 from moonml.config.compose import compose_config
 from moonml.errors import MoonmlError
 from moonml.train import train
-from tests.conftest import data_args, run_moonml
+from tests.helpers import data_args, run_moonml
 
 # `+key=value` adds a key Hydra would accept and moonml ignore: typos of the top level and of
 # each typed group.

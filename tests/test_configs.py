@@ -9,7 +9,7 @@ from omegaconf import OmegaConf
 from moonml.config.compose import compose_config
 from moonml.config.schema import CONFIG_DIR
 from moonml.errors import MoonmlError
-from tests.conftest import REPO, clean_env, data_args, run_moonml
+from tests.helpers import REPO, clean_env, data_args, run_moonml
 
 # Options whose YAML leaves a value for the user to fill in (???).
 REQUIRED_VALUES = {

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_GRID, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, clean_env, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 MOONML_LINE = re.compile(
     r"(Hyper-parameters:|Selected hyper-parameters:|Metrics:|gridsearch/|selected/)"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from moonml.credentials import redact, without_credentials
-from tests.conftest import SMALL_GRID, clean_env, data_args, free_port, run_moonml
+from tests.helpers import SMALL_GRID, clean_env, data_args, free_port, run_moonml
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def shown_anywhere(result, workdir: Path) -> str:
     return result.stdout + result.stderr + logs
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_run_against_a_server_with_credentials_never_shows_the_password(
     mlflow_server: str, tmp_path: Path
 ) -> None:
@@ -53,7 +53,7 @@ def test_a_run_against_a_server_with_credentials_never_shows_the_password(
     assert re.search(rf"^View run: {re.escape(mlflow_server)}/#/experiments/", result.stdout, re.M)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_an_unreachable_server_named_by_the_environment_never_shows_the_password(tmp_path: Path) -> None:
     uri = f"http://alice:s3cr3t@127.0.0.1:{free_port()}"
     result = run_moonml(
@@ -69,7 +69,7 @@ def test_an_unreachable_server_named_by_the_environment_never_shows_the_password
 TOKEN = "tok-5ecret-value-1234"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_value_read_from_the_environment_is_recorded_as_typed(tmp_path: Path) -> None:
     """The tag moonml.overrides, the run name, overrides.yaml and config.yaml held the secret."""
     from mlflow.tracking import MlflowClient
@@ -95,7 +95,7 @@ def test_a_value_read_from_the_environment_is_recorded_as_typed(tmp_path: Path) 
     assert "${oc.env:MOONML_TEST_TOKEN}" in overrides and TOKEN not in overrides
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_data_path_read_from_the_environment_is_not_shown(tmp_path: Path) -> None:
     missing = f"/nonexistent/{TOKEN}.csv"
     result = run_moonml(

@@ -9,7 +9,7 @@ import pytest
 from moonml.data.csv import check_frame
 from moonml.data.moons import generate_split
 from moonml.evaluation.figures import MAX_POINTS, _sample
-from tests.conftest import REPO, SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
+from tests.helpers import REPO, SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
 
 
 def test_generate_reproduces_the_tutorial_files(tmp_path: Path) -> None:
@@ -55,7 +55,7 @@ BAD_FILES = {
 }
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_bad_training_file_gives_one_clear_line(case: str, tmp_path: Path) -> None:
     content, message = BAD_FILES[case]

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_GRID, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, clean_env, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def run_with_estimator(

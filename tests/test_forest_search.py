@@ -18,7 +18,7 @@ from moonml.search.forests import SharedForestSearch, shares_forests
 from moonml.search.grid import grid_search
 from moonml.search.lifeline import workers_exit_with_this_process
 from moonml.search.workers import run_tasks
-from tests.conftest import TRAIN_CSV
+from tests.helpers import TRAIN_CSV
 
 FEATURES, LABEL = ["x1", "x2"], "y"
 DEFAULT_GRID = {
@@ -75,7 +75,7 @@ def assert_same_search(reference: GridSearchCV, shared: GridSearchCV) -> None:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_default_grid_same_results_as_gridsearchcv(tutorial: pd.DataFrame) -> None:
     assert_same_search(*both_searches(RandomForestClassifier(random_state=42), DEFAULT_GRID, tutorial))
 
@@ -243,7 +243,7 @@ def test_workers_are_forked_from_the_forkserver(forkserver_workers: None) -> Non
     assert len(set(workers)) == 2 and os.getpid() not in workers
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_default_grid_same_results_through_the_forkserver(
     tutorial: pd.DataFrame, forkserver_workers: None
 ) -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO, clean_env, run_moonml
+from tests.helpers import REPO, clean_env, run_moonml
 
 
 def user_groups() -> dict[str, str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from azureml_launcher import api
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 LAUNCHER_PACKAGES = ("azureml_launcher", "hydra_plugins")
 PUBLIC_MODULE = "azureml_launcher.api"

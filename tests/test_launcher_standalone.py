@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 LAUNCHERS = REPO / "launchers"
 
@@ -21,7 +21,7 @@ def _run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProc
     )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.timeout(1500)
 def test_the_launcher_installs_and_passes_its_tests_without_moonml(tmp_path: Path) -> None:
     venv = tmp_path / "venv"

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import clean_env, data_args
+from tests.helpers import clean_env, data_args
 from tests.test_forest_search import forkserver_workers  # noqa: F401 - a fixture used by name
 from tests.test_off_critical_path import session_members
 from tests.test_orphans import command_line, parents, search_workers
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 
 # A search that lasts many seconds, in two forkserver workers.
 SLOW_GRID = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]", "model.n_jobs=2"]

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, data_args, run_moonml
+from tests.helpers import SMALL_GRID, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def finished_runs(workdir: Path) -> list:
@@ -76,7 +76,7 @@ def test_azureml_dry_run_creates_no_local_store(tmp_path: Path) -> None:
     """Jobs that leave the machine must not make the callback create ./mlflow.db here."""
     import shutil
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     project = tmp_path / "project"
     shutil.copytree(REPO, project, ignore=shutil.ignore_patterns(".git", "mlflow.db", "mlruns", "outputs"))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, run_moonml
+from tests.helpers import clean_env, run_moonml
 
 USER_CSV = "x1,x2,y\n9,9,1\n"
 
@@ -105,7 +105,7 @@ def entries(folder: Path) -> set[str]:
     return {path.name for path in folder.iterdir()}
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_download_refuses_a_folder_with_files(registry: Path, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -117,7 +117,7 @@ def test_download_refuses_a_folder_with_files(registry: Path, tmp_path: Path) ->
     assert entries(tmp_path) == {"project"}  # no temporary folder left beside it
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_download_into_an_existing_file(registry: Path, tmp_path: Path) -> None:
     (tmp_path / "model").write_text("mine")
     line = error_line(download(registry, tmp_path / "model"))
@@ -126,7 +126,7 @@ def test_download_into_an_existing_file(registry: Path, tmp_path: Path) -> None:
     assert entries(tmp_path) == {"model"}
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_download_force_replaces_colliding_files_and_keeps_the_rest(registry: Path, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -141,7 +141,7 @@ def test_download_force_replaces_colliding_files_and_keeps_the_rest(registry: Pa
     assert not [name for name in entries(project) if name.startswith(".moonml")]  # staging removed
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_download_into_a_new_folder_and_a_failed_download_leaves_nothing(
     registry: Path, tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, clean_env, data_args, run_moonml
 
 
 def mlflow_cli(*args: str, store: str) -> None:
@@ -23,7 +23,7 @@ def champion(client: MlflowClient) -> str:
     return str(client.get_model_version_by_alias("moon_model", "champion").version)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.timeout(900)  # seven training runs
 def test_a_deleted_and_collected_champion_run_is_simply_replaced(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"

@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from moonml.tracking.mlflow_run import MlflowSession
-from tests.conftest import SMALL_GRID, clean_env, data_args
+from tests.helpers import SMALL_GRID, clean_env, data_args
 
 
 def test_logging_helper_runs_at_the_runs_priority(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def session_members(session_id: int) -> dict[int, str]:
     return members
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_quick_exit_leaves_no_worker_processes(tmp_path: Path) -> None:
     grid = [*SMALL_GRID, "model.grid.max_depth=[2,5]", "model.n_jobs=2"]  # two candidates: loky workers
@@ -64,7 +64,7 @@ def test_quick_exit_leaves_no_worker_processes(tmp_path: Path) -> None:
     assert left == {}
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 def test_nothing_it_started_is_left_running_once_it_has_exited(tmp_path: Path) -> None:
     """The forkserver, orphaned, spent 0.4 s unloading scikit-learn with the output pipe open:

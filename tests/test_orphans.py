@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, data_args
+from tests.helpers import clean_env, data_args
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def parents() -> dict[int, int]:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SMALL_GRID, data_args, run_moonml
+from tests.helpers import SMALL_GRID, data_args, run_moonml
 
 
 @pytest.mark.parametrize("args", [[], ["-m", "seed=1,2"]], ids=["run", "multirun"])

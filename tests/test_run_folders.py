@@ -14,10 +14,10 @@ from urllib.parse import urlparse
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import clean_env, data_args
+from tests.helpers import clean_env, data_args
 from tests.test_store_integrity import TINY_GRID, moonml_process
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 TAKEN = "taken.txt"
 

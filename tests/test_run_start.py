@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import data_args, run_moonml
+from tests.helpers import data_args, run_moonml
 from tests.test_store_integrity import TINY_GRID, moonml_process
 
 
@@ -26,7 +26,7 @@ def wait_until_python_runs(process: subprocess.Popen) -> None:
         time.sleep(0.002)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc/PID/status")
 @pytest.mark.parametrize("delay_s", [0.5, 1.0, 2.0])
 def test_sigterm_in_the_first_seconds_ends_like_a_later_one(delay_s: float, tmp_path: Path) -> None:
@@ -41,7 +41,7 @@ def test_sigterm_in_the_first_seconds_ends_like_a_later_one(delay_s: float, tmp_
     assert lines == ["interrupted: outputs written so far are kept; a tracked run ends KILLED"], stderr
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_the_number_of_fits_is_said_before_the_search_on_a_pipe_and_in_the_log(tmp_path: Path) -> None:
     result = run_moonml(
         *data_args(),

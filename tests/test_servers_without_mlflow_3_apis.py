@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, data_args, run_moonml
+from tests.helpers import SMALL_GRID, data_args, run_moonml
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]  # the first use builds MLflow 2.22's venv
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]  # the first use builds MLflow 2.22's venv
 
 METRICS = {"accuracy", "precision", "recall", "f1", "roc_auc", "cv_best_score"}
 POINTS = pd.DataFrame({"x1": [-0.5, 1.5], "x2": [0.8, -0.4]})

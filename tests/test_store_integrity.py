@@ -27,9 +27,9 @@ from mlflow.tracking import MlflowClient
 from moonml.errors import MoonmlError
 from moonml.tracking.store_check import check_store
 from moonml.tracking.store_lock import store_lock
-from tests.conftest import clean_env, data_args, run_moonml
+from tests.helpers import clean_env, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 # A grid of one tiny candidate: the run's cost is startup and tracking, which is what these test.
 TINY_GRID = [
@@ -225,7 +225,7 @@ def wait_for_open_run(client: MlflowClient, process: subprocess.Popen) -> None:
 
 
 def test_server_killed_mid_run_is_one_line(tmp_path: Path) -> None:
-    from tests.conftest import free_port, wait_for_answer
+    from tests.helpers import free_port, wait_for_answer
 
     port = free_port()
     mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"

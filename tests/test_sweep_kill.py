@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import clean_env, data_args
+from tests.helpers import clean_env, data_args
 from tests.test_off_critical_path import session_members
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 
 JOB_GRID = ["model.grid.n_estimators=[200,300]", "model.grid.max_depth=[null]", "model.n_jobs=1"]
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, clean_env, data_args, run_moonml
 
 OPTUNA = [
     "hydra/sweeper=optuna",
@@ -35,7 +35,7 @@ def moonml_runs(client: MlflowClient) -> list:
     return client.search_runs([experiment.experiment_id])
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_optuna_sweep_completes_and_registers_only_its_best_run(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     result = run_moonml(
@@ -60,7 +60,7 @@ def test_optuna_sweep_completes_and_registers_only_its_best_run(tmp_path: Path) 
     assert client.get_model_version_by_alias("moon_model", "champion").version == version.version
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_champion_moves_only_to_a_better_run_on_the_same_data(tmp_path: Path) -> None:
     def train(*overrides: str) -> None:
         result = run_moonml(*data_args(), *SMALL_GRID, "model.cv=2", *overrides, cwd=tmp_path)
@@ -123,7 +123,7 @@ def test_unknown_objective_metric_is_a_config_error(tmp_path: Path) -> None:
     assert "objective.direction: 'up'" in result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_optuna_minimising_a_maximised_objective_is_refused(tmp_path: Path) -> None:
     result = run_moonml(
         "-m",
@@ -140,7 +140,7 @@ def test_optuna_minimising_a_maximised_objective_is_refused(tmp_path: Path) -> N
     assert "add hydra.sweeper.direction=maximize" in result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_metrics_json_holds_the_objective(tmp_path: Path) -> None:
     result = run_moonml(*data_args(), *SMALL_GRID, "tracking=none", "hydra.run.dir=out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -204,7 +204,7 @@ def run_on_terminal(argv: list[str], cwd: Path) -> tuple[subprocess.CompletedPro
     return done, seen.decode(errors="replace")
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_parallel_jobs_prefix_their_lines_and_show_no_counter_on_a_terminal(tmp_path: Path) -> None:
     args = [*data_args(), *SMALL_GRID, "tracking=none"]
     single, terminal = run_on_terminal(args, tmp_path)

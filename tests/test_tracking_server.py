@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, clean_env, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def test_run_and_registered_model_land_on_the_server(mlflow_server: str, tmp_path: Path) -> None:

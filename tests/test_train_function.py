@@ -9,10 +9,10 @@ import pytest
 from moonml.config.compose import compose_config
 from moonml.errors import MoonmlError
 from moonml.train import train
-from tests.conftest import SMALL_GRID, data_args
+from tests.helpers import SMALL_GRID, data_args
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_train_returns_the_test_metrics_and_writes_the_outputs(tmp_path: Path) -> None:
     cfg = compose_config([*data_args(), *SMALL_GRID, "model.n_jobs=1", "tracking=none"])
     metrics = train(cfg, output_dir=str(tmp_path / "run"), overrides=["seed=42"])

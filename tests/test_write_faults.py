@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, clean_env, data_args
+from tests.helpers import SMALL_GRID, clean_env, data_args
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="Linux mounts, rlimits")]
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="Linux mounts, rlimits")]
 
 # The figures are ~120 KB; everything else a run writes locally is under 10 KB.
 FILE_SIZE_LIMIT = 64 * 1024
