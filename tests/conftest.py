@@ -2,6 +2,8 @@
 offline AzureML workspace, and the check that a test starting processes is marked e2e."""
 
 import os
+import re
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -9,6 +11,37 @@ import pytest
 
 from tests.azureml_like_mlflow import AzureMLLikeMlflow
 from tests.helpers import mlflow_2_python, start_mlflow_server, stop, this_mlflow
+
+# What makes a test end to end (the `e2e` marker, left out of the everyday `pytest`): moonml, an
+# MLflow server or an install started as a separate process (13 s or more each on 2 cores), or one
+# of the real servers below. A quick `python -c` probe is not.
+END_TO_END_COMMAND = re.compile(r"-m\s+(moonml|mlflow|pip|venv)\b|(^|/)(moonml|mlflow)(\s|$)")
+SERVER_FIXTURES = {"mlflow_server", "mlflow_2_server", "azureml_like_mlflow"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A server fixture starts before any function fixture: checked here, before fixtures run."""
+    servers = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if servers and item.get_closest_marker("e2e") is None:
+        pytest.fail(f"{item.nodeid} uses {', '.join(sorted(servers))}: mark it e2e", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def processes_only_in_e2e_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test that starts moonml, a server or an install without the e2e marker, so that the
+    marker keeps selecting exactly the end-to-end tests and the everyday run stays quick."""
+    if request.node.get_closest_marker("e2e") is not None:
+        return
+    popen_init = subprocess.Popen.__init__
+
+    def checked_init(self: subprocess.Popen, args, *rest, **kwargs) -> None:
+        words = [args] if isinstance(args, (str, bytes, os.PathLike)) else args
+        command = " ".join(os.fsdecode(word) for word in words)
+        if END_TO_END_COMMAND.search(command):
+            pytest.fail(f"{request.node.nodeid} runs `{command[:120]}`: mark it e2e", pytrace=False)
+        popen_init(self, args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", checked_init)
 
 
 @pytest.fixture(scope="session")

@@ -207,3 +207,82 @@ def moonml_sweep(runner: Any, project: Path, temp_dir: Path, overrides: list[str
         ],
         temp_dir=temp_dir,
     )
+
+
+# The process table (Linux /proc): what a run started, and what it left behind.
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process visible in /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # it exited meanwhile
+            # The command name (field 2) may hold spaces and parentheses; the rest follows its ')'.
+            table[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
+    return table
+
+
+def descendants(root: int, table: dict[int, int] | None = None) -> set[int]:
+    table = parents() if table is None else table
+    found, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, parent in table.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def search_workers(root: int) -> set[int]:
+    """The search's workers: forked by moonml's forkserver (joblib's loky ones where there is none)."""
+    table = parents()
+    return {
+        pid
+        for pid in descendants(root, table)
+        if "loky" in command_line(pid)
+        or ("forkserver" in command_line(pid) and "forkserver" in command_line(table.get(pid, 0)))
+    }
+
+
+def session_members(session_id: int) -> dict[int, str]:
+    """pid -> command line of the live processes in a session (orphans keep its id).
+
+    A process that is exiting reads an empty command line.
+    """
+    members = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) == session_id and fields[0] != "Z":
+                members[int(stat.parent.name)] = (stat.parent / "cmdline").read_text().replace("\0", " ")
+        except (OSError, IndexError):
+            continue  # it ended while we looked
+    return members
+
+
+# A grid of one tiny candidate: the run's cost is startup and tracking, which is what these test.
+TINY_GRID = [
+    "model.grid.n_estimators=[5]",
+    "model.grid.max_depth=[2]",
+    "model.grid.criterion=[gini]",
+    "model.cv=2",
+]
+
+
+def moonml_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "moonml", *data_args(), *args],
+        cwd=cwd,
+        env=env or clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )

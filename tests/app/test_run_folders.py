@@ -14,8 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import clean_env, data_args
-from tests.test_store_integrity import TINY_GRID, moonml_process
+from tests.helpers import TINY_GRID, clean_env, data_args, moonml_process
 
 pytestmark = pytest.mark.e2e
 

@@ -1,5 +1,5 @@
 """Which file a tracking URI's lock goes beside (the lock itself is exercised end to end in
-tests/test_store_integrity.py: simultaneous first runs)."""
+tests/tracking/test_store_integrity.py: simultaneous first runs)."""
 
 from pathlib import Path
 

@@ -18,10 +18,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import clean_env, data_args
-from tests.test_forest_search import forkserver_workers  # noqa: F401 - a fixture used by name
-from tests.test_off_critical_path import session_members
-from tests.test_orphans import command_line, parents, search_workers
+from tests.helpers import clean_env, command_line, data_args, parents, search_workers, session_members
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 

@@ -13,7 +13,6 @@ from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, R
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from moonml.search import workers as search_workers
 from moonml.search.forests import SharedForestSearch, shares_forests
 from moonml.search.grid import grid_search
 from moonml.search.lifeline import workers_exit_with_this_process
@@ -221,15 +220,6 @@ def test_moonml_search_shares_forests_and_falls_back(tutorial: pd.DataFrame) -> 
     fallback = grid_search(boosting, data, 1)
     assert type(fallback) is GridSearchCV
     assert list(fallback.cv_results_["param_n_estimators"]) == [2, 3]
-
-
-@pytest.fixture
-def forkserver_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The search's workers forked from a warm forkserver, as `python -m moonml` starts them."""
-    monkeypatch.setitem(search_workers._started, "forkserver", False)  # restored afterwards
-    # pytest's console script, the main module here, guards its code: workers may import it.
-    monkeypatch.setattr(search_workers, "_main_is_not_reimported", lambda: True)
-    search_workers.start_early()
 
 
 def pids() -> tuple[int, int]:

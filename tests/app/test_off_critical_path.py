@@ -10,7 +10,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from moonml.tracking.mlflow_run import MlflowSession
-from tests.helpers import SMALL_GRID, clean_env, data_args
+from tests.helpers import SMALL_GRID, clean_env, data_args, session_members
 
 
 def test_logging_helper_runs_at_the_runs_priority(tmp_path: Path) -> None:
@@ -22,22 +22,6 @@ def test_logging_helper_runs_at_the_runs_priority(tmp_path: Path) -> None:
     finally:
         session.close()
     assert helper_niceness == os.nice(0)
-
-
-def session_members(session_id: int) -> dict[int, str]:
-    """pid -> command line of the live processes in a session (orphans keep its id).
-
-    A process that is exiting reads an empty command line.
-    """
-    members = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[3]) == session_id and fields[0] != "Z":
-                members[int(stat.parent.name)] = (stat.parent / "cmdline").read_text().replace("\0", " ")
-        except (OSError, IndexError):
-            continue  # it ended while we looked
-    return members
 
 
 @pytest.mark.e2e

@@ -27,17 +27,10 @@ from mlflow.tracking import MlflowClient
 from moonml.errors import MoonmlError
 from moonml.tracking.store_check import check_store
 from moonml.tracking.store_lock import store_lock
-from tests.helpers import clean_env, data_args, run_moonml
+from tests.helpers import TINY_GRID, clean_env, data_args, moonml_process, run_moonml
 
 pytestmark = pytest.mark.e2e
 
-# A grid of one tiny candidate: the run's cost is startup and tracking, which is what these test.
-TINY_GRID = [
-    "model.grid.n_estimators=[5]",
-    "model.grid.max_depth=[2]",
-    "model.grid.criterion=[gini]",
-    "model.cv=2",
-]
 # A grid that searches for many seconds: long enough to be stopped part-way.
 SLOW_GRID = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
 
@@ -54,18 +47,6 @@ def all_runs(client: MlflowClient) -> list:
 def error_lines(stderr: str) -> list[str]:
     """What moonml said on stderr, minus the progress counter a terminal would redraw in place."""
     return [line for line in stderr.splitlines() if line.strip() and not line.startswith("grid search:")]
-
-
-def moonml_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "moonml", *data_args(), *args],
-        cwd=cwd,
-        env=env or clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
 
 
 def wait_for_line(process: subprocess.Popen, text: str, deadline_s: float = 120) -> None:

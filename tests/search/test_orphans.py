@@ -9,39 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import clean_env, data_args
+from tests.helpers import clean_env, command_line, data_args, descendants, search_workers
 
 pytestmark = pytest.mark.e2e
-
-
-def parents() -> dict[int, int]:
-    """pid -> parent pid of every process visible in /proc."""
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # it exited meanwhile
-            # The command name (field 2) may hold spaces and parentheses; the rest follows its ')'.
-            table[int(entry.name)] = int(stat.rpartition(")")[2].split()[1])
-    return table
-
-
-def descendants(root: int, table: dict[int, int] | None = None) -> set[int]:
-    table = parents() if table is None else table
-    found, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, parent in table.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def command_line(pid: int) -> str:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 def alive(pid: int) -> bool:
@@ -50,17 +20,6 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has exited; only its parent's bookkeeping is left
-
-
-def search_workers(root: int) -> set[int]:
-    """The search's workers: forked by moonml's forkserver (joblib's loky ones where there is none)."""
-    table = parents()
-    return {
-        pid
-        for pid in descendants(root, table)
-        if "loky" in command_line(pid)
-        or ("forkserver" in command_line(pid) and "forkserver" in command_line(table.get(pid, 0)))
-    }
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

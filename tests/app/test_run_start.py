@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import data_args, run_moonml
-from tests.test_store_integrity import TINY_GRID, moonml_process
+from tests.helpers import TINY_GRID, data_args, moonml_process, run_moonml
 
 
 def caught_signals(pid: int) -> int:

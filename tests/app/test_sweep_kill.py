@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import clean_env, data_args
-from tests.test_off_critical_path import session_members
+from tests.helpers import clean_env, data_args, session_members
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 
