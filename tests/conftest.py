@@ -15,7 +15,10 @@ from tests.helpers import mlflow_2_python, start_mlflow_server, stop, this_mlflo
 # What makes a test end to end (the `e2e` marker, left out of the everyday `pytest`): moonml, an
 # MLflow server or an install started as a separate process (13 s or more each on 2 cores), or one
 # of the real servers below. A quick `python -c` probe is not.
-END_TO_END_COMMAND = re.compile(r"-m\s+(moonml|mlflow|pip|venv)\b|(^|/)(moonml|mlflow)(\s|$)")
+END_TO_END_COMMAND = re.compile(
+    r"-m\s+(moonml|mlflow|pip|venv)\b"  # python -m ...
+    r"|(^|[;&|]\s*|\$\()(\S*/)?(moonml|mlflow)(\s|$)"  # the console scripts, as a command or in a shell line
+)
 SERVER_FIXTURES = {"mlflow_server", "mlflow_2_server", "azureml_like_mlflow"}
 
 

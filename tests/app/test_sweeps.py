@@ -14,6 +14,9 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
+from moonml.config.compose import compose_config
+from moonml.errors import MoonmlError
+from moonml.train import train
 from tests.helpers import SMALL_GRID, clean_env, data_args, run_moonml
 
 OPTUNA = [
@@ -94,33 +97,34 @@ def test_champion_moves_only_to_a_better_run_on_the_same_data(tmp_path: Path) ->
 
 
 def test_bad_grid_and_params_values_are_one_config_error_before_anything_runs(tmp_path: Path) -> None:
-    result = run_moonml(
-        *data_args(),
-        "model.grid.max_depth=[2,five]",
-        "model.grid.n_estimators=[ten,10]",
-        "model.params.min_samples_leaf=-1",
-        "model.params.max_features=most",
-        "tracking=none",
-        "hydra.run.dir=out",
-        cwd=tmp_path,
+    cfg = compose_config(
+        [
+            *data_args(),
+            "model.grid.max_depth=[2,five]",
+            "model.grid.n_estimators=[ten,10]",
+            "model.params.min_samples_leaf=-1",
+            "model.params.max_features=most",
+            "tracking=none",
+        ]
     )
-    assert result.returncode == 1
-    err = result.stderr
-    assert "Traceback" not in err
+    with pytest.raises(MoonmlError) as raised:
+        train(cfg, output_dir=str(tmp_path / "out"))
+    err = str(raised.value)
     assert "model.grid.max_depth: 'five' is refused" in err
     assert "model.grid.n_estimators: 'ten' is refused" in err
     assert "model.params.min_samples_leaf: -1 is refused" in err
     assert "model.params.max_features: 'most' is refused" in err
-    assert not (tmp_path / "out" / "model.joblib").exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_unknown_objective_metric_is_a_config_error(tmp_path: Path) -> None:
-    result = run_moonml(
-        *data_args(), "objective.metric=acuracy", "objective.direction=up", "tracking=none", cwd=tmp_path
+    cfg = compose_config(
+        [*data_args(), "objective.metric=acuracy", "objective.direction=up", "tracking=none"]
     )
-    assert result.returncode == 1
-    assert "objective.metric: 'acuracy' is not a metric a run logs" in result.stderr
-    assert "objective.direction: 'up'" in result.stderr
+    with pytest.raises(MoonmlError) as raised:
+        train(cfg, output_dir=str(tmp_path / "out"))
+    assert "objective.metric: 'acuracy' is not a metric a run logs" in str(raised.value)
+    assert "objective.direction: 'up'" in str(raised.value)
 
 
 @pytest.mark.e2e

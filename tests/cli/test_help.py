@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO, clean_env, run_moonml
+
+pytestmark = pytest.mark.e2e  # `moonml --help` and bash completion: real processes
 
 
 def user_groups() -> dict[str, str]:

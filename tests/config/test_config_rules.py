@@ -48,6 +48,7 @@ def test_free_form_mappings_still_take_new_keys() -> None:
     assert cfg.environment.env_vars.OMP_NUM_THREADS == "1"
 
 
+@pytest.mark.e2e
 def test_hydras_typo_hint_followed_on_the_command_line_is_refused(tmp_path: Path) -> None:
     """`moonml sed=7` makes Hydra suggest `+sed=7`, which then ran with seed 42."""
     result = run_moonml(*data_args(), "+sed=7", "tracking=none", cwd=tmp_path)

@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 from moonml.config.compose import compose_config
 from moonml.config.schema import CONFIG_DIR
 from moonml.errors import MoonmlError
+from moonml.train import train
 from tests.helpers import REPO, clean_env, data_args, run_moonml
 
 # Options whose YAML leaves a value for the user to fill in (???).
@@ -83,6 +84,7 @@ def test_bad_override_fails_naming_the_key(overrides: list[str], key: str) -> No
         compose_config(overrides)
 
 
+@pytest.mark.e2e
 def test_bad_override_on_the_command_line_exits_non_zero(tmp_path: Path) -> None:
     result = run_moonml("model.cv=five", cwd=tmp_path)
     assert result.returncode != 0
@@ -91,27 +93,29 @@ def test_bad_override_on_the_command_line_exits_non_zero(tmp_path: Path) -> None
 
 
 def test_bad_grid_axis_is_reported_with_every_other_problem(tmp_path: Path) -> None:
-    result = run_moonml(
-        *data_args(),  # missing data files would stop the run before the config is checked
-        "+model.grid.min_sample_leaf=[1]",
-        "model.cv=1",
-        "model.scoring=acuracy",
-        "tracking=none",
-        cwd=tmp_path,
+    cfg = compose_config(
+        [
+            *data_args(),  # missing data files would stop the run before the config is checked
+            "+model.grid.min_sample_leaf=[1]",
+            "model.cv=1",
+            "model.scoring=acuracy",
+            "tracking=none",
+        ]
     )
-    assert result.returncode == 1
+    with pytest.raises(MoonmlError) as raised:
+        train(cfg, output_dir=str(tmp_path / "run"))
     for fragment in ("model.grid.min_sample_leaf", "model.cv", "model.scoring"):
-        assert fragment in result.stderr
-    assert "Traceback" not in result.stderr
-    assert "Metrics:" not in result.stdout
+        assert fragment in str(raised.value)
+    assert not (tmp_path / "run").exists()
 
 
 def test_cluster_compute_without_the_azureml_launcher_is_refused(tmp_path: Path) -> None:
-    result = run_moonml(*data_args(), "compute.target=cpu-cluster", "tracking=none", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "hydra/launcher=azureml" in result.stderr
+    cfg = compose_config([*data_args(), "compute.target=cpu-cluster", "tracking=none"])
+    with pytest.raises(MoonmlError, match="hydra/launcher=azureml"):
+        train(cfg, output_dir=str(tmp_path / "run"))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("args", [["--help"], ["--cfg", "job"]])
 def test_help_and_cfg_import_no_heavy_library(args: list[str], tmp_path: Path) -> None:
     import subprocess

@@ -6,12 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from moonml.config.compose import compose_config
 from moonml.data.csv import check_frame
 from moonml.data.moons import generate_split
+from moonml.errors import MoonmlError
 from moonml.evaluation.figures import MAX_POINTS, _sample
+from moonml.train import train
 from tests.helpers import REPO, SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
 
 
+@pytest.mark.e2e
 def test_generate_reproduces_the_tutorial_files(tmp_path: Path) -> None:
     result = run_moonml("generate", "--output", str(tmp_path), cwd=tmp_path, module="moonml.data")
     assert result.returncode == 0, result.stderr
@@ -23,6 +27,7 @@ def test_generate_reproduces_the_tutorial_files(tmp_path: Path) -> None:
     assert (len(pd.read_csv(tmp_path / "train.csv")), len(pd.read_csv(tmp_path / "test.csv"))) == (800, 200)
 
 
+@pytest.mark.e2e
 def test_generate_options_change_the_data(tmp_path: Path) -> None:
     args = ["generate", "--output", str(tmp_path), "--samples", "500", "--test-size", "0.5", "--seed", "7"]
     assert run_moonml(*args, cwd=tmp_path, module="moonml.data").returncode == 0
@@ -55,6 +60,20 @@ BAD_FILES = {
 }
 
 
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_training_file_is_one_error_naming_it(case: str, tmp_path: Path) -> None:
+    """The rule for each kind of bad file, in-process; the console's one line is checked end to end."""
+    content, message = BAD_FILES[case]
+    bad = tmp_path / f"{case}.csv"
+    if content is not None:
+        bad.write_text(content)
+    cfg = compose_config([*data_args(train=bad), *SMALL_GRID, "tracking=none"])
+    with pytest.raises(MoonmlError) as raised:
+        train(cfg, output_dir=str(tmp_path / "run"))
+    assert str(bad) in str(raised.value) and message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BAD_FILES))
 def test_bad_training_file_gives_one_clear_line(case: str, tmp_path: Path) -> None:
@@ -71,6 +90,7 @@ def test_bad_training_file_gives_one_clear_line(case: str, tmp_path: Path) -> No
     assert "Metrics:" not in result.stdout
 
 
+@pytest.mark.e2e
 def test_bad_test_file_is_named_too(tmp_path: Path) -> None:
     bad = tmp_path / "test.csv"
     bad.write_text("x1,x2,y\n0.1,0.2,0\n0.2,0.3,3\n")
@@ -79,6 +99,7 @@ def test_bad_test_file_is_named_too(tmp_path: Path) -> None:
     assert f"{bad}: labels in column y must be 0 or 1" in result.stderr
 
 
+@pytest.mark.e2e
 def test_full_error_shows_the_traceback_when_asked(tmp_path: Path) -> None:
     missing = tmp_path / "absent.csv"
     result = run_moonml(

@@ -6,6 +6,8 @@ import pytest
 
 from tests.helpers import SMALL_GRID, data_args, run_moonml
 
+pytestmark = pytest.mark.e2e  # where `python -m moonml` is started from: real processes
+
 
 @pytest.mark.parametrize("args", [[], ["-m", "seed=1,2"]], ids=["run", "multirun"])
 def test_missing_relative_data_names_the_working_directory_and_creates_nothing(
