@@ -222,6 +222,7 @@ def test_nothing_imports_azure_ai_ml_for_v1_or_help(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.e2e
 def test_without_azure_ai_ml_v2_names_the_install_command(block_imports: Any, tmp_path: Path) -> None:
     env = scrubbed_env(PYTHONPATH=block_imports("azure.ai.ml"))
     done = run_python(

@@ -1,11 +1,15 @@
 """`generate` and `download` never overwrite a user's files unless told to with --force."""
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from moonml.cli import data as data_cli
 from tests.helpers import clean_env, run_moonml
 
 USER_CSV = "x1,x2,y\n9,9,1\n"
@@ -20,7 +24,17 @@ def error_line(result: subprocess.CompletedProcess) -> str:
 
 
 def generate(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_moonml("generate", *args, cwd=cwd, module="moonml.data")
+    """`python -m moonml.data generate ARGS` in `cwd`, in-process: the module runs exactly main()
+    (the process, its exit code and its one line, are checked end to end in tests/data)."""
+    out, err = io.StringIO(), io.StringIO()
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = data_cli.main(["generate", *args])
+    finally:
+        os.chdir(before)
+    return subprocess.CompletedProcess(["generate", *args], code, out.getvalue(), err.getvalue())
 
 
 def test_generate_refuses_to_overwrite_the_users_csv(tmp_path: Path) -> None:
