@@ -24,6 +24,6 @@ def test_ci_runs_the_readme_test_commands() -> None:
     # The launcher is its own distribution (launchers/), not on an index: installed in the same command.
     assert 'pip install -e ./launchers -e ".[azure,test]"' in everyday
     assert everyday.endswith("&& pytest")
-    assert end_to_end == "pytest -m e2e"
+    assert end_to_end == "pytest -m e2e -n 0"
     for command in commands:
         assert re.search(rf"^(.* && )?{re.escape(command)}$", readme, re.MULTILINE), command
