@@ -2,7 +2,6 @@
 offline AzureML workspace, and the check that a test starting processes is marked e2e."""
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,15 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.azureml_like_mlflow import AzureMLLikeMlflow
-from tests.helpers import mlflow_2_python, start_mlflow_server, stop, this_mlflow
+from tests.helpers import END_TO_END_COMMAND, mlflow_2_python, start_mlflow_server, stop, this_mlflow
 
-# What makes a test end to end (the `e2e` marker, left out of the everyday `pytest`): moonml, an
-# MLflow server or an install started as a separate process (13 s or more each on 2 cores), or one
-# of the real servers below. A quick `python -c` probe is not.
-END_TO_END_COMMAND = re.compile(
-    r"-m\s+(moonml|mlflow|pip|venv)\b"  # python -m ...
-    r"|(^|[;&|]\s*|\$\()(\S*/)?(moonml|mlflow)(\s|$)"  # the console scripts, as a command or in a shell line
-)
 SERVER_FIXTURES = {"mlflow_server", "mlflow_2_server", "azureml_like_mlflow"}
 
 

@@ -3,6 +3,7 @@ Python, scrubbed environments, a real `mlflow server`, the MLflow 2.22 environme
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# What makes a test end to end (the `e2e` marker, left out of the everyday `pytest`): moonml, an
+# MLflow server or an install started as a separate process (13 s or more each on 2 cores), or one
+# of the server fixtures of tests/conftest.py. A quick `python -c` probe is not.
+END_TO_END_COMMAND = re.compile(
+    r"-m\s+(moonml|mlflow|pip|venv)\b"  # python -m ...
+    r"|(^|[;&|]\s*|\$\()(\S*/)?(moonml|mlflow)(\s|$)"  # the console scripts, as a command or in a shell line
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN_CSV = REPO / "data" / "train.csv"
