@@ -1,153 +1,42 @@
-"""Shared fixtures: subprocess runs of moonml, temporary MLflow stores, a real mlflow server."""
+"""Fixtures every test folder shares: real MLflow servers, MLflow's URIs kept inside their test, an
+offline AzureML workspace, and the check that a test starting processes is marked e2e."""
 
-import contextlib
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.azureml_like_mlflow import AzureMLLikeMlflow
+from tests.helpers import END_TO_END_COMMAND, mlflow_2_python, start_mlflow_server, stop, this_mlflow
 
-REPO = Path(__file__).resolve().parent.parent
-TRAIN_CSV = REPO / "data" / "train.csv"
-TEST_CSV = REPO / "data" / "test.csv"
-# A small grid keeps end-to-end runs quick; the default grid runs in the benchmark and test_e2e.
-SMALL_GRID = ["model.grid.n_estimators=[10]", "model.grid.criterion=[gini]", "model.grid.max_depth=[5]"]
+SERVER_FIXTURES = {"mlflow_server", "mlflow_2_server", "azureml_like_mlflow"}
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """The caller's environment minus anything that would point moonml at another store."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "AZUREML_"))}
-    env.pop("HYDRA_FULL_ERROR", None)
-    return env | extra
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A server fixture starts before any function fixture: checked here, before fixtures run."""
+    servers = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if servers and item.get_closest_marker("e2e") is None:
+        pytest.fail(f"{item.nodeid} uses {', '.join(sorted(servers))}: mark it e2e", pytrace=False)
 
 
-def run_moonml(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, module: str = "moonml", timeout: int = 240
-) -> subprocess.CompletedProcess:
-    """`python -m moonml ARGS` as a user would type it, in `cwd`."""
-    return subprocess.run(
-        [sys.executable, "-m", module, *args],
-        cwd=cwd,
-        env=env or clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+@pytest.fixture(autouse=True)
+def processes_only_in_e2e_tests(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail a test that starts moonml, a server or an install without the e2e marker, so that the
+    marker keeps selecting exactly the end-to-end tests and the everyday run stays quick."""
+    if request.node.get_closest_marker("e2e") is not None:
+        return
+    popen_init = subprocess.Popen.__init__
 
+    def checked_init(self: subprocess.Popen, args, *rest, **kwargs) -> None:
+        words = [args] if isinstance(args, (str, bytes, os.PathLike)) else args
+        command = " ".join(os.fsdecode(word) for word in words)
+        if END_TO_END_COMMAND.search(command):
+            pytest.fail(f"{request.node.nodeid} runs `{command[:120]}`: mark it e2e", pytrace=False)
+        popen_init(self, args, *rest, **kwargs)
 
-def data_args(train: Path = TRAIN_CSV, test: Path = TEST_CSV) -> list[str]:
-    return [f"data.train_path={train}", f"data.test_path={test}"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_answer(
-    request: str | urllib.request.Request, server: subprocess.Popen, deadline_s: float = 90
-) -> bytes:
-    """The body of the first answer from a server that is still starting; fail if it dies first."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.read()
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"server did not answer (exit code {server.poll()})")
-            time.sleep(0.5)
-
-
-# An MLflow 2.x server, as many teams still run: its own virtual environment, built once per
-# machine (SQLAlchemy 2.1 removed a pool class mlflow 2.22 imports at server start).
-MLFLOW_2_REQUIREMENTS = ("mlflow==2.22.*", "sqlalchemy<2.1")
-TEST_CACHE = Path(os.environ.get("MOONML_TEST_CACHE") or Path.home() / ".cache" / "moonml-tests")
-
-
-def mlflow_2_python() -> Path:
-    """The Python of the cached MLflow 2.22 environment, built first when the machine has none.
-
-    Built in a temporary folder and renamed into place, so an interrupted build or a concurrent
-    one never leaves a half-built environment behind the final name.
-    """
-    home = TEST_CACHE / "mlflow-2.22"
-    python = home / "bin" / "python"
-    if python.exists():
-        return python
-    TEST_CACHE.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix="mlflow-2.22.build-", dir=TEST_CACHE))
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(build)], check=True, timeout=300)
-        subprocess.run(
-            [str(build / "bin" / "python"), "-m", "pip", "install", "-q", *MLFLOW_2_REQUIREMENTS],
-            check=True,
-            timeout=1200,
-            capture_output=True,
-        )
-        # Only `python -m ...` is used: the scripts' shebangs would still name the build folder.
-        build.rename(home)
-    except OSError:
-        if not python.exists():  # not another build that got there first
-            raise
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
-    return python
-
-
-def start_mlflow_server(command: list[str], root: Path, *store_args: str) -> tuple[str, subprocess.Popen]:
-    """`mlflow server` (`command`) on 127.0.0.1 with a sqlite store in `root`; its URL once it answers."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            *command,
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'server.db'}",
-            *store_args,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        cwd=root,
-        env=clean_env(),
-        stdout=open(root / "server.log", "w"),  # noqa: SIM115 - lives as long as the server
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: stop() ends its workers and job consumers too
-    )
-    url = f"http://127.0.0.1:{port}"
-    # ~15 s on a quiet machine; minutes on a busy one (CI's 2 cores under parallel test runs).
-    wait_for_answer(f"{url}/health", server, deadline_s=300)
-    return url, server
-
-
-def stop(server: subprocess.Popen) -> None:
-    """End a server started by start_mlflow_server, with every process of its group."""
-    os.killpg(server.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        server.wait(timeout=20)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)  # helpers that outlived the SIGTERM
-    server.wait()
-
-
-def this_mlflow() -> list[str]:
-    return [shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"]
+    monkeypatch.setattr(subprocess.Popen, "__init__", checked_init)
 
 
 @pytest.fixture(scope="session")
@@ -207,3 +96,15 @@ def mlflow_uris_stay_in_their_test() -> Iterator[None]:
         module = sys.modules.get(module_name)
         if module is not None:
             setattr(module, attribute, value)
+
+
+@pytest.fixture
+def offline_workspace():
+    """A real azureml-core Workspace built without any service call."""
+    from azureml.core import Workspace
+    from azureml.core.authentication import ServicePrincipalAuthentication
+
+    from tests.helpers import SUBSCRIPTION
+
+    auth = ServicePrincipalAuthentication("tenant", "client", "secret", cloud="AzureCloud")
+    return Workspace(SUBSCRIPTION, "moon-rg", "moon-ws", auth=auth, _disable_service_check=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 # Azure DevOps' own variables, always defined.

@@ -4,7 +4,7 @@ the base dependencies and the `job` extra, not the `azure` one (the job needs no
 import tomllib
 from packaging.requirements import Requirement
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 # Not on an index: the job gets it from its snapshot (PYTHONPATH: launchers, conf/environment).
 SHIPPED_WITH_THE_JOB = {"hydra-azureml-launcher"}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, clean_env
+from tests.helpers import REPO, clean_env
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 EXAMPLE_SERVER = "http://127.0.0.1:5000"
 # Appended to every training run: one small candidate instead of the default 24.

@@ -1,11 +1,12 @@
 """Repository hygiene that CI enforces: lint-clean code, a README whose commands are the ones CI runs."""
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_ruff_is_clean() -> None:
@@ -14,11 +15,18 @@ def test_ruff_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_ci_runs_the_readme_test_command() -> None:
-    (command,) = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if "pytest" in line]
+def test_ci_runs_the_readme_test_commands() -> None:
+    """The everyday command (the install, then `pytest`) and the end-to-end one, both as written."""
+    readme = (REPO / "README.md").read_text()
+    commands = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if "pytest" in line]
+    assert len(commands) == 2, commands
+    everyday, end_to_end = commands
     # The launcher is its own distribution (launchers/), not on an index: installed in the same command.
-    assert 'pip install -e ./launchers -e ".[azure,test]"' in command
-    assert command in (REPO / "README.md").read_text()
+    assert 'pip install -e ./launchers -e ".[azure,test]"' in everyday
+    assert everyday.endswith("&& pytest")
+    assert end_to_end == "pytest -m e2e -n 0"
+    for command in commands:
+        assert re.search(rf"^(.* && )?{re.escape(command)}$", readme, re.MULTILINE), command
 
 
 def test_test_modules_imported_by_bare_name_have_unique_names() -> None:

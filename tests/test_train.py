@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.conftest import SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 EXPECTED_HEAD = """Hyper-parameters:
 gridsearch/n_estimators [10, 25, 100]
@@ -214,7 +214,7 @@ def test_interrupt_ends_the_run_killed(signum: int, tmp_path: Path) -> None:
 
 
 def test_unreachable_tracking_server_fails_fast_with_a_message(tmp_path: Path) -> None:
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     result = run_moonml(
         *data_args(), *SMALL_GRID, f"tracking.uri=http://127.0.0.1:{free_port()}", cwd=tmp_path, timeout=60
@@ -252,7 +252,7 @@ def test_downloaded_model_is_servable(default_run, tmp_path: Path) -> None:
     import shutil
     import urllib.request
 
-    from tests.conftest import free_port, wait_for_answer
+    from tests.helpers import free_port, wait_for_answer
 
     workdir, _ = default_run
     target = tmp_path / "served"

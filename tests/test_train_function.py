@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 
 from moonml.config.compose import compose_config
 from moonml.errors import MoonmlError
 from moonml.train import train
-from tests.conftest import SMALL_GRID, data_args
+from tests.helpers import SMALL_GRID, data_args
 
 
-@pytest.mark.slow
 def test_train_returns_the_test_metrics_and_writes_the_outputs(tmp_path: Path) -> None:
     cfg = compose_config([*data_args(), *SMALL_GRID, "model.n_jobs=1", "tracking=none"])
     metrics = train(cfg, output_dir=str(tmp_path / "run"), overrides=["seed=42"])
@@ -33,3 +33,21 @@ def test_train_refuses_a_bad_config_before_writing(tmp_path: Path) -> None:
     with pytest.raises(MoonmlError, match=r"model\.cv"):
         train(cfg, output_dir=str(tmp_path / "run"))
     assert not (tmp_path / "run").exists()
+
+
+def test_train_logs_the_tutorial_names_and_registers_the_model(tmp_path: Path) -> None:
+    """The pipeline with MLflow tracking, in-process: what the end-to-end runs check over a process."""
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = compose_config([*data_args(), *SMALL_GRID, "model.n_jobs=1", f"tracking.uri={store}"])
+    metrics = train(cfg, output_dir=str(tmp_path / "run"), overrides=["seed=42"])
+
+    client = MlflowClient(tracking_uri=store)
+    [run] = client.search_runs([client.get_experiment_by_name(cfg.tracking.experiment_name).experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.params["gridsearch/n_estimators"] == "[10]"
+    assert run.data.params["selected/criterion"] == "gini"
+    assert run.data.metrics["accuracy"] == pytest.approx(metrics["accuracy"])
+    artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
+    assert {"decision_boundary.png", "model.joblib", "cv_results.csv", "config.yaml"} <= artifacts
+    [version] = client.search_model_versions(f"name='{cfg.tracking.register_model}'")
+    assert version.run_id == run.info.run_id

@@ -23,7 +23,7 @@ from hydra_plugins.hydra_azureml_launcher.azureml_launcher import AzureMLLaunche
 
 SUITE_APP = Path(__file__).resolve().parent / "suite_app"
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 LOCAL = [
     "hydra.launcher.backend=local",

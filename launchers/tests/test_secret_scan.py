@@ -243,7 +243,7 @@ def test_the_baseline_settings_are_used(tmp_path: Path) -> None:
     assert "app.yaml:3 (Secret Keyword)" in message and "docs/" not in message
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @needs_git
 def test_the_dry_run_refuses_every_planted_secret_in_one_line(tinyapp: Path, tmp_path: Path) -> None:
     plant(tinyapp, {rel: content for rel, content, _, _ in PLANTED})
@@ -261,7 +261,7 @@ def test_the_dry_run_refuses_every_planted_secret_in_one_line(tinyapp: Path, tmp
     assert not (sweep / "azureml_snapshot").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @needs_git
 def test_a_finding_accepted_in_the_baseline_ships(tinyapp: Path, tmp_path: Path) -> None:
     """The tool's own workflow: `detect-secrets scan > .secrets.baseline` accepts what it lists,

@@ -192,7 +192,7 @@ LEFT_OUT_FOLDERS = {".azure/", ".aws/", "deploy/.config/gcloud/", "deploy/.kube/
 APP_FILES = ["conf/config.yaml", "requirements.txt", "tinyapp/__init__.py", "tinyapp/__main__.py"]
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("in_git", [pytest.param(True, marks=needs_git), False], ids=["git", "no-git"])
 def test_planted_secrets_and_symlinks_out_never_ship(tinyapp: Path, tmp_path: Path, in_git: bool) -> None:
     plant(tinyapp, PLANTED)
@@ -229,7 +229,7 @@ def test_planted_secrets_and_symlinks_out_never_ship(tinyapp: Path, tmp_path: Pa
     )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_include_ships_a_dropped_file_but_never_a_symlink_out(tinyapp: Path, tmp_path: Path) -> None:
     plant(tinyapp, {"secrets.yaml": "not really a secret\n", "certs/public.pem": "x", "certs/ca.crt": "x"})
     (tinyapp / "passwd_link").symlink_to("/etc/passwd")
@@ -242,7 +242,7 @@ def test_include_ships_a_dropped_file_but_never_a_symlink_out(tinyapp: Path, tmp
     assert "passwd_link" not in files and left["passwd_link"].startswith("symlink to outside")
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_include_that_matches_nothing_is_refused(tinyapp: Path, tmp_path: Path) -> None:
     done = dry_run(tinyapp, tmp_path / "sweep", "hydra.launcher.include=[secret.yml]")
     assert done.returncode == 1
@@ -250,7 +250,7 @@ def test_include_that_matches_nothing_is_refused(tinyapp: Path, tmp_path: Path) 
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("where", ["parent", "project"])
 def test_home_folder_is_refused(tinyapp: Path, tmp_path: Path, where: str) -> None:
     """Started from a home folder, the checkout in it or its files at its root: nothing ships."""
@@ -291,7 +291,7 @@ def test_outside_git_a_folder_that_is_not_a_project_is_refused(tmp_path: Path) -
     assert "notes/a.txt" in _snapshot.build(tmp_path, ENTRY).paths
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_gzipped_data_judged_by_its_uncompressed_size(tinyapp: Path, tmp_path: Path) -> None:
     (tinyapp / "data").mkdir()
     with gzip.open(tinyapp / "data" / "big.csv.gz", "wb") as handle:

@@ -19,7 +19,7 @@ needs_setpriv = pytest.mark.skipif(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_hard_link_ships_scanned_and_listed_as_one(tinyapp: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     plant(outside, {"notes.txt": "shared notes\n"})
@@ -75,7 +75,7 @@ def test_an_included_folder_does_not_bring_back_credentials(tmp_path: Path) -> N
     assert dict(snapshot.left_out)["conf/nested/config.json"] == "workspace configuration (config.json)"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @needs_setpriv
 @pytest.mark.parametrize("what", ["file", "folder", "folder-in-git"])
 def test_an_unreadable_file_or_folder_stops_in_one_line(tinyapp: Path, tmp_path: Path, what: str) -> None:
@@ -101,7 +101,7 @@ def test_an_unreadable_file_or_folder_stops_in_one_line(tinyapp: Path, tmp_path:
     assert not (sweep / "azureml_snapshot").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_the_v2_dry_run_lists_what_was_left_out_as_v1_does(tinyapp: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     done = dry_run(tinyapp, sweep, "hydra.launcher.sdk=v2")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import textwrap
 import threading
 from collections.abc import Iterator
@@ -15,24 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data"
-SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
-
-# Anything that could make a test pick real credentials, a real workspace or a real job context.
-AZURE_ENV_PREFIXES = ("AZURE_", "AZUREML_", "MSI_", "IDENTITY_", "MLFLOW_")
-PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "NO_PROXY", "no_proxy")
-
-
-def scrubbed_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(AZURE_ENV_PREFIXES) and key not in PROXY_VARS
-    }
-    env.pop("HYDRA_FULL_ERROR", None)
-    env.update(extra)
-    return env
+from tests.helpers import AZURE_ENV_PREFIXES, PROXY_VARS
 
 
 @pytest.fixture(autouse=True)
@@ -83,16 +64,6 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def offline_workspace():
-    """A real azureml-core Workspace built without any service call."""
-    from azureml.core import Workspace
-    from azureml.core.authentication import ServicePrincipalAuthentication
-
-    auth = ServicePrincipalAuthentication("tenant", "client", "secret", cloud="AzureCloud")
-    return Workspace(SUBSCRIPTION, "moon-rg", "moon-ws", auth=auth, _disable_service_check=True)
-
-
-@pytest.fixture
 def offline_datastore(offline_workspace):
     """The workspace's default blob datastore, as the service would describe it."""
     from azureml.data.azure_storage_datastore import AzureBlobDatastore
@@ -129,17 +100,3 @@ def block_imports(tmp_path: Path):
         return str(shim)
 
     return make
-
-
-def run_python(
-    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, *args],
-        stdin=subprocess.DEVNULL,  # no terminal attached, as in CI or a scheduler
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )

@@ -23,7 +23,7 @@ from moonml.cli.model import main as model_main
 from moonml.errors import MoonmlError
 from moonml.tracking import azureml as tracking
 from moonml.tracking import azureml_model as azure_model
-from tests.azure.conftest import DATA, REPO, SUBSCRIPTION, run_python, scrubbed_env
+from tests.helpers import DATA, REPO, SUBSCRIPTION, run_python, scrubbed_env
 from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, double_the_login, stand_in_azure
 
 WORKSPACE = {
@@ -181,7 +181,7 @@ def registered_model(store: str, tmp_path: Path) -> None:
     client.set_terminated(run.info.run_id)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_model_download_goes_through_the_workspaces_mlflow_registry(
     workspace_mlflow: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -222,6 +222,7 @@ def test_nothing_imports_azure_ai_ml_for_v1_or_help(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+@pytest.mark.e2e
 def test_without_azure_ai_ml_v2_names_the_install_command(block_imports: Any, tmp_path: Path) -> None:
     env = scrubbed_env(PYTHONPATH=block_imports("azure.ai.ml"))
     done = run_python(
@@ -245,7 +246,7 @@ def test_the_job_environment_installs_neither_sdk() -> None:
     assert not pinned & {"azureml-core", "azure-ai-ml", "azureml-dataprep", "azureml-dataprep-rslex"}
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_shipped_v2_job_trains_and_tracks_without_either_sdk(block_imports: Any, tmp_path: Path) -> None:
     """The command a v2 dry run wrote, replayed as AzureML runs it (its variables, the input
     mounted, the job's MLflow run made first) in a Python where neither SDK can be imported."""

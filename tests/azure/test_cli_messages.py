@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.azure.conftest import DATA, run_python, scrubbed_env
+from tests.helpers import DATA, run_python, scrubbed_env
 
 
 def register(tmp_path, *overrides: str, **env: str):
@@ -23,13 +23,13 @@ def assert_one_line_error(result, starts: str) -> str:
     return result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_no_config_json(tmp_path) -> None:
     err = assert_one_line_error(register(tmp_path), "no AzureML workspace configured")
     assert "Download config.json" in err
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_interactive_login_without_terminal(tmp_path) -> None:
     (tmp_path / "config.json").write_text(
         json.dumps({"subscription_id": "s", "resource_group": "r", "workspace_name": "w"})
@@ -39,7 +39,7 @@ def test_interactive_login_without_terminal(tmp_path) -> None:
     assert "AZURE_CLIENT_SECRET" in err
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_half_a_service_principal(tmp_path) -> None:
     result = register(
         tmp_path,
@@ -53,7 +53,7 @@ def test_half_a_service_principal(tmp_path) -> None:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_full_traceback_on_request(tmp_path) -> None:
     """HYDRA_FULL_ERROR=1 is the documented way to see where a message came from."""
     result = register(tmp_path, HYDRA_FULL_ERROR="1")

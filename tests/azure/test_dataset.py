@@ -9,7 +9,7 @@ import pytest
 from moonml.cli.data import main as data_main
 from moonml.data import azureml as azure_dataset
 from moonml.errors import MoonmlError
-from tests.azure.conftest import DATA, SUBSCRIPTION, run_python, scrubbed_env
+from tests.helpers import DATA, SUBSCRIPTION, run_python, scrubbed_env
 
 DATA_CFG = {
     "source": "azureml",
@@ -228,7 +228,7 @@ def test_bad_dataset_version(bad) -> None:
 # --- subprocesses: a real interpreter, real files ----------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_mounted_dataset_in_a_job_needs_no_azure_packages(tmp_path, block_imports) -> None:
     """Inside a job the data path is pure file reading: works even with azure blocked."""
     mounted = copy_data(tmp_path / "mnt")
@@ -245,7 +245,7 @@ def test_mounted_dataset_in_a_job_needs_no_azure_packages(tmp_path, block_import
     assert result.stdout.splitlines() == ["800 200", "[]"]
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_dataprep_missing_says_so(tmp_path, block_imports) -> None:
     folder = copy_data(tmp_path / "data")
     env = scrubbed_env(
@@ -268,7 +268,7 @@ def test_dataprep_missing_says_so(tmp_path, block_imports) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_without_the_azure_extra(tmp_path, block_imports) -> None:
     env = scrubbed_env(
         PYTHONPATH=block_imports("azureml", "azure"),
@@ -299,7 +299,7 @@ def test_without_the_azure_extra(tmp_path, block_imports) -> None:
     assert all(line.endswith('install it with: pip install -e ".[azure]"') for line in lines)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_train_with_data_azureml_end_to_end(tmp_path) -> None:
     """`python -m moonml data=azureml` in a job-like environment: AzureML mounted the dataset."""
     import inspect

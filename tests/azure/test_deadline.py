@@ -15,7 +15,7 @@ from azureml_launcher.errors import LauncherError
 from azureml_launcher.workspace import call_with_deadline
 
 from moonml.errors import MoonmlError
-from tests.azure.conftest import REPO, run_python, scrubbed_env
+from tests.helpers import REPO, run_python, scrubbed_env
 
 IDS = {"subscription_id": "sub", "resource_group": "rg", "workspace_name": "ws", "auth": "auto"}
 
@@ -112,7 +112,7 @@ def test_job_context_with_a_broken_token(monkeypatch, closed_port):
         workspace.connect({"timeout_s": 5})
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_register_command_ends_within_its_deadline(silent_port, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -149,7 +149,7 @@ def test_register_command_ends_within_its_deadline(silent_port, tmp_path):
     assert elapsed < 15  # 2 s deadline + interpreter, hydra and azureml-core start-up
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_train_with_tracking_azureml_ends_within_its_deadline(silent_port, tmp_path):
     """The train entry point asks moonml.azure for the tracking URI; a silent network ends it."""
     env = scrubbed_env(

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.azure.conftest import REPO, run_python, scrubbed_env
+from tests.helpers import REPO, run_python, scrubbed_env
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def project_copy(root: Path) -> Path:

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.azure.conftest import run_python, scrubbed_env
-from tests.conftest import REPO
+from tests.helpers import REPO, run_python, scrubbed_env
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize("mode", [["hydra.launcher.dry_run=true"], []], ids=["dry-run", "submit"])

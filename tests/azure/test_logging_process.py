@@ -21,7 +21,7 @@ def test_the_setup_is_the_tracking_uri_call_with_the_users_settings() -> None:
     assert sent.args == ({**SETTINGS, "timeout_s": 5},)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("method, prepared", [("spawn", True), ("fork", False)])
 def test_a_spawned_helper_runs_the_setup_before_logging(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, prepared: bool

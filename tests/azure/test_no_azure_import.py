@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.azure.conftest import run_python, scrubbed_env
+from tests.helpers import run_python, scrubbed_env
 
 AZURE_MODULES = "sorted(m for m in sys.modules if m.split('.')[0] in ('azure', 'azureml'))"
 
@@ -20,7 +20,7 @@ def test_importing_the_azure_glue_imports_no_azure_package(tmp_path) -> None:
     assert result.stdout.strip() == "[]"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_base_install_without_azure_packages(tmp_path, block_imports) -> None:
     """With azure and azureml unimportable, Hydra start-up (which imports workspace.py) and the
     data CLI still work, and data=azureml / tracking=azureml still compose."""

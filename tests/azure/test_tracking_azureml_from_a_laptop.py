@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.azure.conftest import DATA, SUBSCRIPTION, run_python, scrubbed_env
+from tests.helpers import DATA, SUBSCRIPTION, run_python, scrubbed_env
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 WORKSPACE = [
     "azureml.sdk=v2",

@@ -1,53 +1,13 @@
-"""moonml through the launcher: moonml's project copies and sweeps; the launcher's own helpers and
-fixtures come from its tests (launchers/tests/launcher_helpers.py)."""
+"""moonml through the launcher: moonml's project copy; the launcher's own fixtures come from its
+tests (launchers/tests/launcher_helpers.py), moonml's sweep through it from tests/helpers.py."""
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from launcher_helpers import (  # noqa: F401  (fixtures and helpers, shared)
-    deadlines,
-    dry_run,
-    git,
-    left_out,
-    needs_git,
-    own_cache,
-    plant,
-    run,
-    shipped,
-    tinyapp,
-)
+from launcher_helpers import deadlines, own_cache, tinyapp  # noqa: F401  (fixtures, shared)
 
-from moonml.config.schema import CONFIG_DIR, register_schemas
-from tests.azure.conftest import offline_workspace  # noqa: F401  (a fixture, shared)
-
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent.parent
-
-
-def moonml_sweep(runner: Any, project: Path, temp_dir: Path, overrides: list[str]) -> Any:
-    """Hydra's in-process sweep runner for a moonml sweep through the azureml launcher.
-
-    The command is pinned to `python -m moonml` (pytest is what started this process) and the
-    jobs track nothing; `overrides` add the launcher mode, compute and environment under test.
-    """
-    register_schemas()
-    return runner(
-        calling_file=None,
-        calling_module="moonml",
-        task_function=None,
-        config_path=CONFIG_DIR,
-        config_name="config",
-        overrides=[
-            "hydra/launcher=azureml",
-            f"hydra.launcher.source_dir={project}",
-            "hydra.launcher.command='python -m moonml'",
-            "tracking=none",
-            *overrides,
-        ],
-        temp_dir=temp_dir,
-    )
+from tests.helpers import REPO
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import shlex
 from pathlib import Path
 
 import pytest
+from launcher_helpers import run
 
-from tests.launcher.conftest import run
-
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from azureml.core import Environment, ScriptRunConfig
 from hydra.core.utils import JobStatus
 
-from tests.launcher.conftest import moonml_sweep
+from tests.helpers import moonml_sweep
 
 NEVER_SHIPPED = [
     "config.json",

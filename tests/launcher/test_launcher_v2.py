@@ -28,8 +28,9 @@ from azureml_launcher.errors import LauncherError
 from azureml_launcher.v2 import command_job as _v2
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
+from launcher_helpers import run
 
-from tests.launcher.conftest import moonml_sweep, run
+from tests.helpers import moonml_sweep
 from tests.stand_in_azure import TOKEN, WORKSPACE_PATH, StandIn, stand_in_azure
 
 ENVIRONMENTS = [
@@ -316,7 +317,7 @@ def arm_id(kind: str, name: str, version: str) -> str:
     return f"{WORKSPACE_PATH}/{kind}/{name}/versions/{version}"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_submit_and_wait_return_metrics_and_failures(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
@@ -495,7 +496,7 @@ def test_a_registered_environment_that_is_not_there_is_named(
     assert not service.jobs
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_a_stalled_submission_names_the_job_that_may_exist(
     hydra_sweep_runner: Any,
     moonml_copy: Path,
@@ -664,7 +665,7 @@ def test_no_workspace_is_one_line(
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_local_backend_runs_the_same_command_with_sdk_v2(tinyapp: Path, tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     done = run(

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from launcher_helpers import run
 
-from tests.launcher.conftest import REPO, run
+from tests.helpers import REPO
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.e2e
 
 
 def reports(sweep: Path, count: int) -> list[dict]:

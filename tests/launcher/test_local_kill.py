@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.launcher.conftest import REPO
-from tests.test_off_critical_path import session_members
+from tests.helpers import REPO, session_members
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")]
 
 
 def runs(store: Path) -> list[tuple[str, str]]:

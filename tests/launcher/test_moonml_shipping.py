@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 from azureml_launcher.snapshot import contents as _snapshot
+from launcher_helpers import run, shipped
 from test_snapshot import ENTRY, SHIPPED, make
 
-from tests.launcher.conftest import REPO, run, shipped
+from tests.helpers import REPO
 
 
 def test_app_ignore_file_leaves_out_its_state(tmp_path: Path) -> None:
@@ -21,7 +22,7 @@ def test_app_ignore_file_leaves_out_its_state(tmp_path: Path) -> None:
     assert sorted(snapshot.paths) == sorted([*SHIPPED, ".amlignore"])
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.skipif(not (REPO / ".git").exists() or shutil.which("git") is None, reason="not a git clone")
 def test_a_clean_clone_of_this_project_ships(tmp_path: Path) -> None:
     """Its tests plant fake secrets; they do not ship (.amlignore), and nothing that ships trips."""
@@ -46,7 +47,7 @@ def test_a_clean_clone_of_this_project_ships(tmp_path: Path) -> None:
     assert "moonml/__main__.py" in files and not any(f.startswith("tests/") for f in files)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_optuna_sweep_through_the_local_backend(tmp_path: Path, moonml_copy: Path) -> None:
     """The shipped moonml jobs return cv_best_score (moonml's objective) to a real Optuna sweep."""
     sweep = tmp_path / "sweep"

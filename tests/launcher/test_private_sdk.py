@@ -14,7 +14,7 @@ import pytest
 from azureml.core import RunConfiguration
 from azureml_launcher.errors import LauncherError
 
-from tests.launcher.conftest import REPO
+from tests.helpers import REPO
 from tests.launcher.test_dry_run import dry_run
 
 LAUNCHER = REPO / "launchers" / "azureml_launcher"

@@ -11,7 +11,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from tests.launcher.conftest import REPO
+from tests.helpers import REPO
 
 
 def declared_python() -> str:

@@ -20,7 +20,7 @@ from azureml_launcher.v1 import submit as _submit
 from hydra.core.plugins import Plugins
 from hydra.core.utils import JobStatus
 
-from tests.launcher.conftest import moonml_sweep
+from tests.helpers import moonml_sweep
 
 
 class FakeWorkspace:

@@ -25,10 +25,12 @@ from hydra.core.utils import JobStatus
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from tests.launcher.conftest import HERE, REPO
+from tests.helpers import REPO
 from tests.launcher.test_launcher_v2 import WORKSPACE, launch, service  # noqa: F401
 from tests.launcher.test_submit import launched
 from tests.stand_in_azure import HISTORY, WORKSPACE_PATH, StandIn, stand_in_azure, v1_workspace
+
+HERE = Path(__file__).resolve().parent
 
 
 def test_v2_failed_polls_are_retried_unreadable_runs_fail_and_the_others_are_awaited(
@@ -206,7 +208,7 @@ def interrupt_once_polled(process: subprocess.Popen[str], azure: StandIn, jobs: 
     return process.communicate(timeout=60)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("sdk", ["v1", "v2"])
 def test_ctrl_c_cancels_the_unfinished_runs_and_exits_130(
     sdk: str, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -224,7 +226,7 @@ def test_ctrl_c_cancels_the_unfinished_runs_and_exits_130(
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_v2_ctrl_c_without_cancelling_names_the_runs_left_running(
     moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -325,7 +327,7 @@ def test_v1_failed_and_unreadable_runs_are_failed_jobs_with_only_moonmls_lines(
     assert ("user_name does not exist." in out + err) == verbose
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_v2_ctrl_c_names_a_run_whose_cancel_was_refused(
     moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
