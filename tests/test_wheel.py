@@ -21,9 +21,9 @@ import pytest
 import yaml
 from azureml_launcher.api import BACKEND_VAR
 
-from tests.conftest import REPO, SMALL_GRID, TEST_CSV, TRAIN_CSV
+from tests.helpers import REPO, SMALL_GRID, TEST_CSV, TRAIN_CSV
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 MY_DATA = "defaults:\n  - moons\n  - _self_\ntrain_path: mine/train.csv\ntest_path: mine/test.csv\n"
 MY_FOREST = (
