@@ -7,10 +7,13 @@ logging.warning): a filter on the root logger holds what code in an SDK's packag
 there to the same quiet level.
 """
 
+import contextlib
 import importlib.util
 import logging
-from collections.abc import Sequence
-from typing import Optional
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from typing import Optional, TextIO
 
 # Above CRITICAL: the logger then lets nothing through.
 SILENT = logging.CRITICAL + 1
@@ -75,3 +78,36 @@ def show_sdk_logs(packages: Sequence[str] = tuple(QUIET_LEVELS), show: Optional[
     if _ROOT_FILTER not in root.filters:
         root.addFilter(_ROOT_FILTER)
     return shown_all
+
+
+# Writes made of terminal colour codes and line ends only, such as azure-ai-ml's
+# `print(Fore.RESET + "\n", file=sys.stderr)` after each upload.
+_BARE_COLOUR = re.compile(r"(\x1b\[[0-9;]*m)+\s*")
+
+
+class _WithoutBareColour:
+    """A stream that passes every write on but bare colour codes and the line end printed with them."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._dropped = False  # print() writes its end ("\n") separately, right after
+
+    def write(self, text: str) -> int:
+        dropped, self._dropped = self._dropped, bool(_BARE_COLOUR.fullmatch(text))
+        if not self._dropped and not (dropped and text == "\n"):
+            self._stream.write(text)
+        return len(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def sdk_prints_hidden(hidden: bool) -> Iterator[None]:
+    """Within: what the SDK prints to stderr besides its logs (colour resets, blank lines) is
+    dropped when `hidden`; anything else printed there still shows."""
+    if not hidden:
+        yield
+        return
+    with contextlib.redirect_stderr(_WithoutBareColour(sys.stderr)):  # type: ignore[arg-type]
+        yield

@@ -619,6 +619,10 @@ def test_the_sdks_request_log_shows_only_with_hydra_verbose(
     # azure-core's http_logging_policy: one "Request URL: ..." block per request.
     assert ("Request URL: " in out + err) == bool(verbose)
     assert ("Uploading snapshot" in out + err) == bool(verbose)  # the SDK's upload progress bar
+    if not verbose:
+        # azure-ai-ml prints a colour reset and a blank line to stderr after each upload.
+        assert "\x1b" not in out + err
+        assert "\n\n" not in err, err
 
 
 def test_a_missing_private_sdk_function_is_one_line_naming_the_version(

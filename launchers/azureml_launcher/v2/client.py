@@ -107,6 +107,7 @@ class Connection:
     client: Any
     label: str  # "AzureML workspace 'ws' (resource group ..., from ...) with ... credentials"
     timeout_s: float
+    sdk_output_shown: bool = False  # hydra.verbose asked for the SDK's logs and progress bars
 
     def call(
         self,
@@ -140,7 +141,7 @@ def connect(settings: Mapping[str, Any], env: Mapping[str, str] | None = None) -
     shown = show_sdk_logs(["azure"])
     # No telemetry (the SDK sends it from notebooks): a network call outside any deadline.
     client = ml.MLClient(chosen, subscription, group, name, enable_telemetry=False, show_progress=shown)
-    return Connection(client, label, timeout)
+    return Connection(client, label, timeout, sdk_output_shown=shown)
 
 
 def mlflow_tracking_uri(connection: Connection) -> str:

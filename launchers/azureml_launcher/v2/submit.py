@@ -19,6 +19,7 @@ from azureml_launcher import workspace as _workspace
 from azureml_launcher.environment import EnvSpec
 from azureml_launcher.errors import LauncherError, run_may_exist
 from azureml_launcher.job import JobSpec
+from azureml_launcher.sdk_logs import sdk_prints_hidden
 from azureml_launcher.snapshot import contents as _snapshot
 from azureml_launcher.v2 import client as _client_v2
 from azureml_launcher.v2 import command_job as _v2
@@ -122,7 +123,10 @@ def _submit(
     handles = []
     ensured: set[str] = set()
     # The SDK uploads `code` during create_or_update: the copy only has to outlive it.
-    with tempfile.TemporaryDirectory(prefix="azureml-snapshot-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="azureml-snapshot-") as folder,
+        sdk_prints_hidden(not connection.sdk_output_shown),  # the uploads' colour resets and blank lines
+    ):
         snapshot_dir = _snapshot.materialise(snapshot, Path(folder) / "snapshot")
         for spec in specs:
             assert spec.environment is not None
