@@ -25,6 +25,7 @@ from azureml_launcher.contract import part_of_a_sweep
 from azureml_launcher.errors import LauncherError
 from azureml_launcher.sdk import SDKS, require_sdk
 from azureml_launcher.sdk_logs import show_sdk_logs
+from azureml_launcher.secret_variables import refuse_variables_read_from_the_environment
 from azureml_launcher.snapshot import contents as _snapshot
 from azureml_launcher.snapshot import wheels as _wheels
 
@@ -163,6 +164,8 @@ def _make_spec(
     ships = backend == "azureml" or dry_run
 
     target = settings.get("compute_target")
+    if ships:
+        refuse_variables_read_from_the_environment(sweep_config)
     if ships and not target:
         raise LauncherError(_no_target_message(hydra_context, config, overrides, sweep_config))
     env_vars = {str(k): str(v) for k, v in (settings.get("env_vars") or {}).items()}

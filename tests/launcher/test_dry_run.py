@@ -199,6 +199,35 @@ def test_no_target_names_the_valid_compute_choices(
 
 
 @pytest.mark.parametrize(
+    "override",
+    [
+        "+environment.env_vars.TOKEN=${oc.env:MOONML_TEST_TOKEN}",
+        "+hydra.launcher.env_vars.TOKEN=${oc.env:MOONML_TEST_TOKEN}",
+    ],
+    ids=["environment", "launcher"],
+)
+def test_a_job_variable_read_from_the_environment_is_refused_naming_the_key_vault(
+    hydra_sweep_runner: Any, moonml_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, override: str
+) -> None:
+    """AzureML shows a job's variables and its environment's to every reader of the workspace:
+    a secret does not go there, and the dry run writes nothing holding it."""
+    from azureml_launcher.errors import LauncherError
+
+    monkeypatch.setenv("MOONML_TEST_TOKEN", "s3cr3t-t0ken-value")
+    with (
+        pytest.raises(LauncherError) as err,
+        dry_run(hydra_sweep_runner, moonml_copy, tmp_path / "sweep", ["compute=cpu-cluster", override]),
+    ):
+        pass
+    message = str(err.value)
+    assert "TOKEN reads the environment (${oc.env:MOONML_TEST_TOKEN})" in message
+    assert "Key Vault" in message and "s3cr3t" not in message
+    # Refused before any job is prepared: no run configuration, environment or snapshot written.
+    # (Hydra's own multirun.yaml, written before the launch, is the sweeper's record, not shipped.)
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["multirun.yaml"]
+
+
+@pytest.mark.parametrize(
     "overrides, version, mechanism",
     [([], "latest", "mount"), (["data.version=3", "data.mode=download"], "3", "download")],
     ids=["latest-mounted", "version-downloaded"],
