@@ -36,3 +36,23 @@ def test_test_modules_imported_by_bare_name_have_unique_names() -> None:
     folders.append(REPO / "launchers" / "tests")
     names = [p.name for folder in folders for p in folder.glob("*.py") if p.name != "conftest.py"]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def test_the_sdks_import_without_an_unfiltered_warning() -> None:
+    """The everyday run shows no third-party deprecation but new ones: pyproject's filters cover
+    what importing the SDKs warns today (azure-ai-ml's schemas warned ~2,000 times per run)."""
+    import tomllib
+
+    filters = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"][
+        "filterwarnings"
+    ]
+    code = (
+        "import warnings\n"
+        "from _pytest.config import apply_warning_filters\n"
+        "warnings.simplefilter('error')\n"
+        f"apply_warning_filters({filters!r}, [])\n"
+        "import azure.ai.ml.entities, azureml.core, optuna.storages\n"
+        "from azure.ai.ml import MLClient, command\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
