@@ -14,7 +14,9 @@ on AzureML without waiting, once they are done. Run twice, it adds no second ver
 """
 
 import argparse
+import os
 import re
+import sys
 from pathlib import Path
 
 from azureml_launcher.api import first_line
@@ -47,6 +49,8 @@ def download(reference: str, output: str, overrides: list[str], force: bool = Fa
     match = parse_reference(reference)
     name, version = match["name"], match["version"]
     check_output_folder(output, force)
+    if not sys.stderr.isatty():  # MLflow draws its progress bars into logs and pipes too
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     cfg = _tracked_config(overrides)
     if cfg.tracking.backend == "azureml":
         # AzureML's registry also holds models registered without MLflow (Model.register).
