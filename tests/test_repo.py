@@ -56,3 +56,14 @@ def test_the_sdks_import_without_an_unfiltered_warning() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_serve_command_says_it_needs_the_activated_environment() -> None:
+    """`mlflow models serve` starts uvicorn from PATH: `.venv/bin/mlflow models serve` alone fails."""
+    pages = [REPO / "README.md", *(REPO / "docs").glob("*.md")]
+    for page in pages:
+        lines = page.read_text().splitlines()
+        for number, line in enumerate(lines):
+            if "mlflow models serve" in line:
+                nearby = "\n".join(lines[max(0, number - 4) : number + 5])
+                assert ". .venv/bin/activate" in nearby, f"{page.name}:{number + 1}"

@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 import threading
@@ -250,3 +251,26 @@ def test_a_failed_registration_at_the_sweeps_end_says_how_to_retry(tmp_path: Pat
         f"retry with: python -m moonml.model register-best {tmp_path / 'sweep'} --experiment moonml"
     )
     assert "\n" not in message
+
+
+def test_the_docs_optuna_example_tunes_settings_that_differ_on_the_tutorial_data() -> None:
+    """Each value the example lets Optuna choose gives another forest on two features (`sqrt`
+    and `log2` both meant one feature: 9 of 20 trials repeated a configuration)."""
+    import pandas as pd
+    from sklearn.ensemble import RandomForestClassifier
+
+    from tests.helpers import REPO, TRAIN_CSV
+
+    page = (REPO / "docs" / "sweeps.md").read_text()
+    example = page[page.index("hydra/sweeper=optuna") : page.index("```", page.index("hydra/sweeper=optuna"))]
+    choices = re.findall(r"model\.params\.(\w+)=choice\(([^)]*)\)", example)
+    assert choices
+    train = pd.read_csv(TRAIN_CSV)
+    for name, values in choices:
+        seen = set()
+        for value in values.split(","):
+            param = int(value) if value.isdigit() else value
+            forest = RandomForestClassifier(n_estimators=1, random_state=0, **{name: param})
+            tree = forest.fit(train[["x1", "x2"]], train["y"]).estimators_[0]
+            seen.add((tree.max_features_, tree.min_samples_leaf))
+        assert len(seen) == len(values.split(",")), f"{name}: {values}"
