@@ -132,6 +132,9 @@ def warn_about_checkout_paths(snapshot: _snapshot.Snapshot, job_pythonpath: str)
         "",
         *(e.strip("/") for e in job_pythonpath.split(os.pathsep) if e and not os.path.isabs(e)),
     ]
+    # A virtual environment made inside the checkout (the usual .venv) is this interpreter's,
+    # not the project's: the job's environment installs its own packages.
+    interpreter = {Path(sys.prefix).resolve(), Path(sys.exec_prefix).resolve()}
     missing = []
     for entry in sys.path:
         try:
@@ -139,6 +142,8 @@ def warn_about_checkout_paths(snapshot: _snapshot.Snapshot, job_pythonpath: str)
         except (OSError, ValueError):
             continue
         if path == root or not path.is_relative_to(root) or not path.is_dir():
+            continue
+        if any(path.is_relative_to(prefix) for prefix in interpreter):
             continue
         for name in _top_level_modules(path):
             if not any(_ships(snapshot.paths, folder, name) for folder in job_folders):

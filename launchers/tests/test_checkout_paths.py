@@ -50,3 +50,18 @@ def test_a_module_left_out_of_the_snapshot_is_named(tmp_path: Path, on_path) -> 
     snapshot = project(tmp_path, files, ["lib/shipped.py"])
     on_path(tmp_path / "lib")
     assert warn_about_checkout_paths(snapshot, "lib") == [f"local_only (from {tmp_path / 'lib'})"]
+
+
+def test_a_virtual_environment_inside_the_checkout_is_not_the_checkout(
+    tmp_path: Path, on_path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    """The README's set-up makes .venv in the checkout: its packages are the job environment's
+    business (its requirements), not modules the project forgot to ship."""
+    site = ".venv/lib/python3.11/site-packages"
+    files = ["app/__init__.py", f"{site}/numpy/__init__.py", f"{site}/six.py", "lib/local_only.py"]
+    snapshot = project(tmp_path, files, ["app/__init__.py"])
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    on_path(tmp_path, tmp_path / site, tmp_path / "lib")
+    with caplog.at_level(logging.WARNING):
+        missing = warn_about_checkout_paths(snapshot, "")
+    assert missing == [f"local_only (from {tmp_path / 'lib'})"]
