@@ -5,6 +5,7 @@ Every output lands in `output_dir` as soon as it exists, so a run that fails lat
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import joblib
@@ -21,6 +22,7 @@ from moonml.evaluation.metrics import test_metrics
 from moonml.search.grid import check_folds, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process
 from moonml.tracking.names import SWEEP_TAG, run_name
+from moonml.tracking.run_params import settings_params
 from moonml.tracking.session import tracking_session
 from moonml.tracking.tracker import Tracker
 
@@ -39,6 +41,7 @@ def train(
     A job of a sweep (`sweep`: the sweep's id) does not register its model: the sweep's end does.
     `shares_terminal`: other jobs may write to this terminal meanwhile (no progress counter).
     """
+    started = time.time()  # the MLflow run's start: its duration is the run's, loading included
     check_config(cfg)  # first: a config that cannot run is refused before anything leaves the machine
     with tracking_session(cfg) as tracking:
         out = Path(output_dir)
@@ -46,7 +49,7 @@ def train(
         split = load_split(cfg.data, cfg.azureml)
         check_folds(cfg.model.cv, split)
         grid = plain_grid(cfg.model)
-        with tracking.run(run_name=run_name(overrides or [], out.name)) as tracker:
+        with tracking.run(run_name(overrides or [], out.name), started) as tracker:
             metrics = _run_pipeline(cfg, split, grid, out, tracker, overrides or [], sweep, shares_terminal)
         log.info("Outputs: %s", out.resolve())
         log.info("Tracking: %s", tracker.where)
@@ -66,6 +69,7 @@ def _run_pipeline(
     tracker.set_tags(_run_tags(overrides, split.fingerprint) | _objective_tags(cfg.objective, sweep))
     tracker.log_dict(recorded_config(cfg), "config.yaml")
     tracker.log_dict(overrides, "overrides.yaml")
+    tracker.log_params(settings_params(cfg))
     searched = {f"gridsearch/{name}": str(values) for name, values in grid.items()}
     tracker.log_params(searched)
     _show("Hyper-parameters:", searched)

@@ -70,9 +70,12 @@ def quiet_helper_logs() -> None:
 
 
 @_one_line_errors
-def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str, str]:
+def start_run(uri: str, experiment_name: str, run_name: str | None, started_s: float) -> tuple[str, str]:
+    """Open the run (inside an AzureML job: the job's), dated `started_s`, when moonml's run began:
+    this process gets to it only after importing MLflow, while the search may be long under way."""
     import mlflow
     from mlflow import MlflowClient
+    from mlflow.tracking.context.registry import resolve_tags
 
     # log_model finds the store through the process-wide URI (and the run through its id).
     mlflow.set_tracking_uri(uri)
@@ -82,7 +85,11 @@ def start_run(uri: str, experiment_name: str, run_name: str | None) -> tuple[str
     with store_lock(uri):
         client = MlflowClient(uri)
         run = _job_run(client) or client.create_run(
-            _experiment_id(client, experiment_name), run_name=run_name
+            _experiment_id(client, experiment_name),
+            start_time=int(started_s * 1000),
+            # MLflow's own tags (user, source, git commit), as mlflow.start_run sets them.
+            tags=resolve_tags(),
+            run_name=run_name,
         )
     _run.update(client=client, id=run.info.run_id, model=None, unreachable=None)
     # log_model files the logged model under the active experiment (else Default): make it the

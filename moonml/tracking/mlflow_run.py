@@ -105,9 +105,10 @@ class MlflowSession:
         self.helper = HelperWatch(self.worker)
 
     @contextmanager
-    def run(self, run_name: str | None) -> Iterator["MlflowTracker"]:
-        """An MLflow run that ends FINISHED, FAILED (an error) or KILLED (Ctrl-C, SIGTERM)."""
-        tracker = MlflowTracker(self, run_name)
+    def run(self, run_name: str | None, started_s: float) -> Iterator["MlflowTracker"]:
+        """An MLflow run that ends FINISHED, FAILED (an error) or KILLED (Ctrl-C, SIGTERM),
+        dated from `started_s` (time.time() when moonml's run began)."""
+        tracker = MlflowTracker(self, run_name, started_s)
         try:
             yield tracker
             tracker.flush()
@@ -135,7 +136,7 @@ class MlflowSession:
 
 
 class MlflowTracker(Tracker):
-    def __init__(self, session: MlflowSession, run_name: str | None) -> None:
+    def __init__(self, session: MlflowSession, run_name: str | None, started_s: float) -> None:
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
         self.champion_alias = session.tracking_cfg.get("champion_alias")
@@ -144,7 +145,7 @@ class MlflowTracker(Tracker):
         self._helper = session.helper
         self._pending: list[tuple[str, Future]] = []  # (what it records, its call)
         self._run = self._submit(
-            "the run", start_run, self.uri, session.tracking_cfg.experiment_name, run_name
+            "the run", start_run, self.uri, session.tracking_cfg.experiment_name, run_name, started_s
         )
 
     @property

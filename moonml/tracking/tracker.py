@@ -40,5 +40,5 @@ class UntrackedSession:
     """tracking=none: runs that record nothing."""
 
     @contextmanager
-    def run(self, run_name: str | None) -> Iterator[Tracker]:
+    def run(self, run_name: str | None, started_s: float) -> Iterator[Tracker]:
         yield Tracker()

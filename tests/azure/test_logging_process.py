@@ -3,6 +3,7 @@ with the credentials the user chose before its first MLflow call."""
 
 import functools
 import pickle
+import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ def test_a_spawned_helper_runs_the_setup_before_logging(
     cfg = OmegaConf.create({"experiment_name": "e", "register_model": None, "request_timeout_s": 4})
     with (
         mlflow_run.mlflow_session(cfg, f"sqlite:///{tmp_path / 'mlflow.db'}", setup) as session,
-        session.run("r") as tracker,
+        session.run("r", time.time()) as tracker,
     ):
         tracker.log_metrics({"accuracy": 1.0})
     assert marker.exists() == prepared

@@ -65,9 +65,10 @@ def test_a_deleted_and_collected_champion_run_is_simply_replaced(tmp_path: Path)
 
 HALF_A_RUN = """
 import sys
+import time
 from moonml.tracking import mlflow_calls
 
-run_id, _ = mlflow_calls.start_run(sys.argv[1], "half", "r")
+run_id, _ = mlflow_calls.start_run(sys.argv[1], "half", "r", time.time())
 try:
     mlflow_calls.log_call("log_artifact", sys.argv[2])
 except RuntimeError as err:

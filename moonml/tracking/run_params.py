@@ -1,0 +1,35 @@
+"""The run's effective settings as MLflow params: what varied between runs, as runs-table columns.
+
+Flattened with dots (`model.params.min_samples_leaf`, `seed`), from the config as a run records
+it (values read from environment variables stay as written). Only what shapes the result: the
+seed, the objective, the data and the model. The grid is logged the tutorial's way
+(`gridsearch/*`), and the tracking, compute, environment and workspace settings are where the
+run went, not what it was.
+"""
+
+from typing import Any
+
+from omegaconf import DictConfig
+
+from moonml.credentials import recorded_config
+
+GROUPS = ("seed", "objective", "data", "model")
+_LOGGED_OTHERWISE = {"model.grid"}  # gridsearch/* and selected/*
+
+
+def settings_params(cfg: DictConfig) -> dict[str, str]:
+    recorded = recorded_config(cfg)
+    params: dict[str, str] = {}
+    for group in GROUPS:
+        _flatten(group, recorded[group], params)
+    return params
+
+
+def _flatten(key: str, value: Any, into: dict[str, str]) -> None:
+    if key in _LOGGED_OTHERWISE:
+        return
+    if isinstance(value, dict) and value:
+        for name, item in value.items():
+            _flatten(f"{key}.{name}", item, into)
+    else:
+        into[key] = str(value)
