@@ -43,9 +43,13 @@ def objective_of(run: Run) -> tuple[str, str, float] | None:
 
 
 def best_run(runs: list[Run]) -> Run | None:
-    """The run that is best by its objective (all runs of one sweep share it)."""
+    """The run that is best by its objective (all runs of one sweep share it).
+
+    A tie goes to the run that started first, as Hydra's sweepers give it to their first trial
+    (exactly so where trials run one after another; a run starts when its train() starts).
+    """
     best: tuple[Run, float] | None = None
-    for run in runs:
+    for run in sorted(runs, key=lambda r: (r.info.start_time, r.info.run_id)):
         objective = objective_of(run)
         if objective is None:
             continue
