@@ -4,9 +4,9 @@ Hydra's sweepers (Optuna, Nevergrad, Ax) read the task function's return value a
 the registry's champion is chosen by the same metric, so a sweep and the registry agree.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from moonml.errors import MoonmlError
 
@@ -39,14 +39,38 @@ def beats(candidate: float, incumbent: float, direction: str) -> bool:
 def check_sweeper_direction(objective: DictConfig, sweeper: DictConfig) -> None:
     """A sweeper that minimises what the objective maximises would hunt for the worst model.
 
-    Optuna's sweeper has a `direction` (default minimize); other sweepers are left alone.
+    Checked for the sweepers that have a direction: Optuna (`direction`, default minimize),
+    Nevergrad (`optim.maximize`, default false) and Ax (`ax_config.experiment.minimize`, default
+    true); others are left alone.
     """
-    direction = sweeper.get("direction")
-    direction = getattr(direction, "name", direction)  # Optuna's schema holds an Enum
-    if not isinstance(direction, str):
-        return  # no direction, or a list for a multi-objective study
+    found = _sweeper_direction(sweeper)
+    if found is None:
+        return
+    direction, setting = found
     if direction != objective.direction:
         raise MoonmlError(
-            f"hydra.sweeper.direction={direction} but objective.direction={objective.direction} "
-            f"({objective.metric}): add hydra.sweeper.direction={objective.direction}"
+            f"{setting(direction)} but objective.direction={objective.direction} "
+            f"({objective.metric}): add {setting(objective.direction)}"
         )
+
+
+def _sweeper_direction(sweeper: DictConfig) -> tuple[str, Callable[[str], str]] | None:
+    """(the direction the sweeper optimises, how its setting is written for a direction)."""
+    if "direction" in sweeper:
+        direction = sweeper.direction
+        direction = getattr(direction, "name", direction)  # Optuna's schema holds an Enum
+        if isinstance(direction, str):  # a list: a multi-objective study
+            return direction, lambda d: f"hydra.sweeper.direction={d}"
+    maximize = OmegaConf.select(sweeper, "optim.maximize")
+    if isinstance(maximize, bool):
+        return _of(maximize), lambda d: f"hydra.sweeper.optim.maximize={str(d == 'maximize').lower()}"
+    minimize = OmegaConf.select(sweeper, "ax_config.experiment.minimize")
+    if isinstance(minimize, bool):
+        return _of(not minimize), (
+            lambda d: f"hydra.sweeper.ax_config.experiment.minimize={str(d == 'minimize').lower()}"
+        )
+    return None
+
+
+def _of(maximize: bool) -> str:
+    return "maximize" if maximize else "minimize"
