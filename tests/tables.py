@@ -11,7 +11,11 @@ from sklearn.model_selection import train_test_split
 
 # Grids small enough for in-process tests; each is valid for its model option.
 SMALL_GRIDS = {
-    "random_forest": ["model.grid.n_estimators=[5,10]", "model.grid.criterion=[gini]", "model.grid.max_depth=[3]"],
+    "random_forest": [
+        "model.grid.n_estimators=[5,10]",
+        "model.grid.criterion=[gini]",
+        "model.grid.max_depth=[3]",
+    ],
     "extra_trees": ["model.grid.n_estimators=[5,10]", "model.grid.max_depth=[3,null]"],
     "hist_gradient_boosting": ["model.grid.max_iter=[20]", "model.grid.learning_rate=[0.1]"],
     "logistic_regression": ["model.grid.C=[0.1,1.0]"],
