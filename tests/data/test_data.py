@@ -100,7 +100,7 @@ def test_bad_test_file_is_named_too(tmp_path: Path) -> None:
     bad.write_text("x1,x2,y\n0.1,0.2,0\n0.2,0.3,3\n")
     result = run_moonml(*data_args(test=bad), *SMALL_GRID, "tracking=none", cwd=tmp_path)
     assert result.returncode == 1
-    assert f"{bad}: labels in column y must be 0 or 1" in result.stderr
+    assert f"{bad}: class 3 in column y (data row 2) is not in the training data" in result.stderr
 
 
 @pytest.mark.e2e
