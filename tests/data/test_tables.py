@@ -99,3 +99,30 @@ def test_each_model_option_trains_on_each_table(model: str, table: str, tmp_path
     metrics, out = run(tmp_path, *files_args(train_file, test_file, label), model=model)
     assert metrics["accuracy"] > 0.8
     assert (out / "model.joblib").is_file()
+
+
+@pytest.mark.parametrize("kind", ["bool", "str"])
+def test_binary_labels_of_any_type(kind: str, tmp_path: Path) -> None:
+    frame = breast_cancer()
+    names = {"bool": {0: False, 1: True}, "str": {0: "malignant", 1: "benign"}}[kind]
+    frame["target"] = frame["target"].map(names)
+    train_file, test_file = write_split(frame, "target", tmp_path)
+    metrics, out = run(tmp_path, *files_args(train_file, test_file, "target"))
+    assert metrics["accuracy"] > 0.9 and 0.9 < metrics["f1"] <= 1
+    assert set(joblib.load(out / "model.joblib").classes_) == set(names.values())
+
+
+def test_parquet_categories_and_missing_categories(tmp_path: Path) -> None:
+    """A pandas category column in Parquet; an empty category cell, which HistGradientBoosting takes."""
+    frame = iris_with_categories()
+    frame.loc[frame.index[::40], "petal_shade"] = None
+    frame["petal_shade"] = frame["petal_shade"].astype("category")
+    train_file, test_file = write_split(frame, "species", tmp_path, ".parquet")
+    train_rows = pd.read_parquet(train_file)
+    assert train_rows["petal_shade"].dtype == "category" and train_rows["petal_shade"].isna().any()
+    metrics, out = run(
+        tmp_path, *files_args(train_file, test_file, "species"), model="hist_gradient_boosting"
+    )
+    assert metrics["accuracy"] > 0.85
+    model = joblib.load(out / "model.joblib")
+    assert set(model.predict(train_rows.drop(columns="species").head(5))) <= set(frame["species"])
