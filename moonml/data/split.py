@@ -16,6 +16,10 @@ class Columns:
     missing_ok: bool = False
 
 
+# Label y, every other column a feature: the tutorial's files, and a dataset folder checked before upload.
+EVERY_COLUMN = Columns()
+
+
 @dataclass
 class Split:
     train: pd.DataFrame  # the feature columns and the label column

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from moonml.config.compose import compose_config
-from moonml.data.csv import check_frame
 from moonml.data.moons import generate_split
 from moonml.data.split import Columns
+from moonml.data.values import check_frame
 from moonml.errors import MoonmlError
 from moonml.evaluation.figures import MAX_POINTS, _sample
 from moonml.train import train
