@@ -26,6 +26,7 @@ EXAMPLE_SERVER = "http://127.0.0.1:5000"
 # Appended to every training run: one small candidate instead of the default 24.
 SMALL = {"n_estimators": "[10]", "criterion": "[gini]", "max_depth": "[5]"}
 SKIP = {
+    "moonml data=cancer": "needs the README's conf/data/cancer.yaml (tests/config/test_user_options.py)",
     "pytest": "this is the test suite itself",
     "mlflow ui ": "a long-lived UI server; the runs it shows are checked by the tracking tests",
     "docker ": "no Docker engine here; hadolint checks the Dockerfile (tests/test_container.py)",

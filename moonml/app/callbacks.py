@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 from moonml.app.run_folders import own_folder
 from moonml.app.sweep_kill import end_jobs_with_the_sweep, watch_the_sweep
 from moonml.credentials import hide_env_reads, redact, typed_overrides
-from moonml.data.files import missing_file_problem
+from moonml.data.files import data_files, missing_file_problem
 from moonml.errors import MoonmlError, full_error_requested
 from moonml.tracking.mlflow_console import quiet_unless_verbose
 from moonml.tracking.sweep_best import register_at_sweep_end
@@ -64,7 +64,7 @@ class CheckDataFiles(Callback):
 def _refuse_missing_files(config: DictConfig) -> None:
     if config.data.get("source") != "csv":
         return
-    for path in (config.data.train_path, config.data.test_path):
+    for path in data_files(config.data):
         problem = missing_file_problem(path)
         if problem is None:
             continue

@@ -5,6 +5,7 @@ from omegaconf import DictConfig
 
 from moonml.azure import running_as_shipped_job, running_in_azureml_job
 from moonml.azure.v2 import uses_v2
+from moonml.config.data_checks import table_problems
 from moonml.config.model_checks import config_problems, seed_and_jobs_problems, value_problems
 from moonml.config.objective import objective_problems
 from moonml.config.schema import added_key_problems
@@ -17,7 +18,7 @@ from moonml.tracking.uri import tracking_uri
 def check_config(cfg: DictConfig) -> None:
     """Raise one MoonmlError listing every problem, rather than failing on the first."""
     problems = added_key_problems(cfg) + seed_and_jobs_problems(cfg) + config_problems(cfg.model)
-    problems += value_problems(cfg.model) + objective_problems(cfg.objective)
+    problems += value_problems(cfg.model) + objective_problems(cfg.objective) + table_problems(cfg.data)
     if cfg.data.source == "generated":
         settings = (cfg.data.n_samples, cfg.data.noise, cfg.data.test_size, cfg.data.seed)
         problems += [

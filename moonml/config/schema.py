@@ -31,9 +31,15 @@ CONFIG_DIR = _config_dir()
 
 @dataclass
 class CsvData:
-    source: str = "csv"
-    train_path: str = MISSING  # CSV with columns x1, x2, y
-    test_path: str = MISSING
+    """A table of your own: a train file and a test file, or one file split by test_size."""
+
+    source: str = "csv"  # CSV files, or Parquet (a .parquet or .pq extension)
+    train_path: Optional[str] = None
+    test_path: Optional[str] = None
+    path: Optional[str] = None  # one file, split in two; given, it replaces train_path and test_path
+    test_size: float = 0.2  # with `path`: the fraction of rows held out (stratified, seeded by `seed`)
+    label: str = "y"  # the column holding the classes (numbers, text or true/false; two or more)
+    features: Optional[list[str]] = None  # the columns learned from; None: every other column
 
 
 @dataclass
@@ -64,6 +70,7 @@ class AzureMLData:
 @dataclass
 class EstimatorModel:
     estimator: str = MISSING  # import path of a scikit-learn classifier
+    scale: bool = False  # standardise the numeric columns first (in the model's pipeline)
     params: dict[str, Any] = field(default_factory=dict)  # fixed constructor arguments
     grid: dict[str, list[Any]] = field(default_factory=dict)  # values tried for each parameter
     cv: int = 5  # cross-validation folds

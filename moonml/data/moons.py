@@ -5,10 +5,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from moonml.data.split import FEATURES, LABEL, Split
+from moonml.data.split import Split
 from moonml.errors import MoonmlError
 
 SPLIT_FILES = ("train.csv", "test.csv")
+# The tutorial's columns.
+FEATURES = ["x1", "x2"]
+LABEL = "y"
 
 
 def setting_problems(
@@ -40,8 +43,11 @@ def generate_split(n_samples: int, noise: float, test_size: float, seed: int) ->
     return Split(
         train=train.reset_index(drop=True),
         test=test.reset_index(drop=True),
+        label=LABEL,
+        features=list(FEATURES),
         fingerprint={"data.generator": generator},
         train_origin=f"data=generated ({generator})",
+        test_origin=f"data=generated ({generator}, test part)",
     )
 
 

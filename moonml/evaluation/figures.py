@@ -13,7 +13,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from sklearn.base import ClassifierMixin
 
-from moonml.data.split import FEATURES, LABEL
+from moonml.data.moons import FEATURES, LABEL
 from moonml.errors import MoonmlError
 
 # Blue and orange stay distinct for the common colour-vision deficiencies.

@@ -6,6 +6,10 @@ the seeds a fresh fit would (scikit-learn skips the ones already used). So for e
 other grid axes and each fold, one forest grown upward through the grid's sizes, scored at each
 size, gives the scores of the separate fits GridSearchCV makes, with fewer trees grown (4,000
 instead of 5,400 on the default grid). The tests compare both searches' cv_results_.
+
+Nothing depends on the labels (any classes, any number of them) or the features; behind a
+Pipeline (moonml.search.pipeline) the forest is its last step, and refitting the deterministic
+steps before it at each size changes nothing.
 """
 
 import numbers
@@ -21,6 +25,7 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GridSearchCV, ParameterGrid, check_cv
 from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 
 from moonml.search.workers import run_tasks
@@ -33,17 +38,26 @@ PREFIX_EXACT = (RandomForestClassifier, ExtraTreesClassifier)
 Progress = Callable[[int, int], None]
 
 
+def forest_of(estimator: BaseEstimator) -> tuple[BaseEstimator, str]:
+    """The forest (a Pipeline's last step) and the prefix of its parameter names in `estimator`."""
+    if isinstance(estimator, Pipeline):
+        name, last = estimator.steps[-1]
+        return last, f"{name}__"
+    return estimator, ""
+
+
 def shares_forests(estimator: BaseEstimator, param_grid: Any, scoring: Any) -> bool:
     """Whether SharedForestSearch gives exactly GridSearchCV's results for this search."""
-    if not isinstance(estimator, PREFIX_EXACT) or not isinstance(param_grid, Mapping):
+    forest, prefix = forest_of(estimator)
+    if not isinstance(forest, PREFIX_EXACT) or not isinstance(param_grid, Mapping):
         return False
-    sizes = param_grid.get(SIZE) or []
+    sizes = param_grid.get(prefix + SIZE) or []
     return (
         all(isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1 for k in sizes)
         and bool(sizes)
-        and "warm_start" not in param_grid
+        and prefix + "warm_start" not in param_grid
         # Another RandomState object would be consumed by the first fit of each forest.
-        and isinstance(estimator.get_params()["random_state"], numbers.Integral)
+        and isinstance(forest.get_params()["random_state"], numbers.Integral)
         and (scoring is None or isinstance(scoring, str))
     )
 
@@ -77,8 +91,9 @@ class SharedForestSearch(GridSearchCV):
         self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
         self.multimetric_ = False
         candidates = list(ParameterGrid(self.param_grid))
-        others = _others(candidates)
-        sizes = sorted(set(self.param_grid[SIZE]))
+        size = forest_of(self.estimator)[1] + SIZE
+        others = _others(candidates, size)
+        sizes = sorted(set(self.param_grid[size]))
         tasks = [(point, split) for point in range(len(others)) for split in range(len(splits))]
         per_task = len(candidates) // len(others)
         total = len(candidates) * len(splits)
@@ -95,7 +110,7 @@ class SharedForestSearch(GridSearchCV):
             self._report(done * per_task, total)
         # In GridSearchCV's order: candidate by candidate, fold by fold.
         out = [
-            scores[others.index(_without_size(candidate)), split][candidate[SIZE]]
+            scores[others.index(_without(size, candidate)), split][candidate[size]]
             for candidate in candidates
             for split in range(len(splits))
         ]
@@ -118,7 +133,7 @@ class SharedForestSearch(GridSearchCV):
 
 
 def _fit_on_the_searchs_cores(
-    forest: BaseEstimator, n_jobs: int | None, X: Any, y: Any, **params: Any
+    model: BaseEstimator, n_jobs: int | None, X: Any, y: Any, **params: Any
 ) -> None:
     """Fit with the search's workers' cores as threads, unless the forest has an n_jobs of its own.
 
@@ -127,24 +142,25 @@ def _fit_on_the_searchs_cores(
     backend the caller configured: trees are grown without the GIL, and processes would each
     import scikit-learn and copy the data first.
     """
+    forest = forest_of(model)[0]
     own = forest.get_params()["n_jobs"]
     forest.set_params(n_jobs=n_jobs if own is None else own)
     try:
         with parallel_config(backend="threading"):
-            forest.fit(X, y, **params)
+            model.fit(X, y, **params)
     finally:
         forest.set_params(n_jobs=own)
 
 
-def _without_size(candidate: dict[str, Any]) -> dict[str, Any]:
-    return {name: value for name, value in candidate.items() if name != SIZE}
+def _without(size: str, candidate: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in candidate.items() if name != size}
 
 
-def _others(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _others(candidates: list[dict[str, Any]], size: str) -> list[dict[str, Any]]:
     """The distinct points of the other axes, in grid order (values may be unhashable)."""
     others: list[dict[str, Any]] = []
     for candidate in candidates:
-        if (point := _without_size(candidate)) not in others:
+        if (point := _without(size, candidate)) not in others:
             others.append(point)
     return others
 
@@ -156,17 +172,18 @@ def _grow_fold(
     sizes: list[int],
     scorer: Callable,
     error_score: Any,
-    forest: BaseEstimator,
+    model: BaseEstimator,
     split: int,
 ) -> dict[int, dict[str, Any]]:
-    """A task of the search: grow `forest` on fold `split` through `sizes`, scoring it at each, as
-    _fit_and_score reports. The data, folds and scoring are shared by every task.
+    """A task of the search: grow the forest of `model` on fold `split` through `sizes`, scoring it
+    at each, as _fit_and_score reports. The data, folds and scoring are shared by every task.
 
     fit_time is the time taken to grow the forest to that size, as a separate fit would take.
     """
     train, test = splits[split]
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    forest = forest_of(model)[0]
     forest.set_params(warm_start=True)
     results: dict[int, dict[str, Any]] = {}
     fit_time, fit_error = 0.0, None
@@ -175,10 +192,11 @@ def _grow_fold(
         score, score_time = error_score, 0.0
         if fit_error is None:
             try:
-                forest.set_params(n_estimators=size).fit(X_train, y_train)
+                forest.set_params(n_estimators=size)
+                model.fit(X_train, y_train)
                 fit_time += time.time() - start
                 start = time.time()
-                score = scorer(forest, X_test, y_test)
+                score = scorer(model, X_test, y_test)
                 score_time = time.time() - start
             except Exception:
                 if error_score == "raise":

@@ -4,15 +4,16 @@ import logging
 import sys
 from typing import Any
 
-import pandas as pd
 from joblib import cpu_count
 from omegaconf import DictConfig, OmegaConf
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
 from moonml.config.estimator import import_classifier
-from moonml.data.split import FEATURES, LABEL, Split
+from moonml.data.split import Split
 from moonml.errors import MoonmlError
 from moonml.search.forests import SharedForestSearch, shares_forests
+from moonml.search.pipeline import make_model, model_grid, with_user_names
 from moonml.search.workers import lost_workers_fail_the_search
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def check_folds(cv: int, split: Split) -> None:
             "lower model.cv or add rows"
         )
     # Classifiers are cross-validated with stratified folds: every fold needs rows of every class.
-    counts = split.train[LABEL].value_counts()
+    counts = split.train[split.label].value_counts()
     if counts.min() < cv:
         label = counts.idxmin()
         raise MoonmlError(
@@ -63,19 +64,25 @@ def _show_progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+def configured_estimator(model_cfg: DictConfig, seed: int) -> BaseEstimator:
+    """The estimator of `model.estimator` with `model.params`, seeded by `seed`."""
+    estimator_class = import_classifier(model_cfg.estimator)
+    params = OmegaConf.to_container(model_cfg.params)
+    if "random_state" in estimator_class().get_params():
+        params.setdefault("random_state", seed)
+    return estimator_class(**params)
+
+
 def grid_search(
-    model_cfg: DictConfig, train: pd.DataFrame, seed: int, shares_terminal: bool = False
+    model_cfg: DictConfig, split: Split, seed: int, shares_terminal: bool = False
 ) -> GridSearchCV:
     """Cross-validate every grid combination on the training set and refit the best one.
 
     Forests searched over n_estimators share their trees across sizes (moonml.search.forests).
     `shares_terminal`: other jobs may write to this terminal at the same time.
     """
-    estimator_class = import_classifier(model_cfg.estimator)
-    params = OmegaConf.to_container(model_cfg.params)
-    if "random_state" in estimator_class().get_params():
-        params.setdefault("random_state", seed)
-    estimator, grid = estimator_class(**params), plain_grid(model_cfg)
+    estimator = make_model(configured_estimator(model_cfg, seed), split, model_cfg.scale)
+    grid = model_grid(plain_grid(model_cfg), estimator)
     settings = {
         "cv": model_cfg.cv,
         "scoring": model_cfg.scoring,
@@ -98,8 +105,9 @@ def grid_search(
     )
     try:
         with lost_workers_fail_the_search():  # GridSearchCV's loky workers
-            return search.fit(train[FEATURES], train[LABEL])
+            search.fit(split.train[split.features], split.train[split.label])
     except ValueError as err:
         # e.g. "All the 5 fits failed": scikit-learn's last line names the bad parameter value.
         reason = str(err).strip().splitlines()[-1]
         raise MoonmlError(f"grid search failed (check model.grid / model.params): {reason}") from err
+    return with_user_names(search)

@@ -99,7 +99,7 @@ def test_register_custom_target(azure_boundary, tmp_path, capsys) -> None:
     [
         (lambda d: None, "no such folder"),
         (lambda d: d.mkdir(), "no CSV files to upload"),
-        (lambda d: (d.mkdir(), (d / "train.csv").write_text("a,b\n1,2\n")), "missing column(s) x1"),
+        (lambda d: (d.mkdir(), (d / "train.csv").write_text("a,b\n1,2\n")), "missing column(s) y"),
     ],
 )
 def test_register_refuses_bad_folders_before_any_azure_call(
@@ -150,7 +150,9 @@ def test_mounted_dataset_with_bad_rows_names_the_file(tmp_path, monkeypatch) -> 
     mounted = copy_data(tmp_path / "mnt")
     (mounted / "test.csv").write_text("x1,x2,y\n0.1,0.2,7\n0.3,0.1,0\n")
     monkeypatch.setenv("AZURE_ML_INPUT_moon_dataset", str(mounted))
-    with pytest.raises(MoonmlError, match=r"test.csv: labels in column y must be 0 or 1"):
+    with pytest.raises(
+        MoonmlError, match=r"test.csv: class 7 in column y \(data row 1\) is not in the training data"
+    ):
         azure_dataset.load_azureml_split(DATA_CFG, SETTINGS)
 
 

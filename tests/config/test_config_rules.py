@@ -13,7 +13,7 @@ from tests.helpers import data_args, run_moonml
 
 # `+key=value` adds a key Hydra would accept and moonml ignore: typos of the top level and of
 # each typed group.
-ADDED_KEYS = {"sed": 7, "modle": {"x": 1}, "model.foo": 3, "tracking.foo": 1, "data.label": "z"}
+ADDED_KEYS = {"sed": 7, "modle": {"x": 1}, "model.foo": 3, "tracking.foo": 1, "data.lable": "z"}
 
 
 @pytest.mark.parametrize("key", list(ADDED_KEYS))

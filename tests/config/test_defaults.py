@@ -97,6 +97,8 @@ def changed(value: Any, declared: Any) -> Any:
     """A value of the field's type that differs from `value`."""
     kinds = [t for t in typing.get_args(declared) if t is not type(None)] or [declared]
     kind = type(value) if value is not None else kinds[0]
+    if typing.get_origin(kind) is list:
+        return [*(value or []), "x_changed"]
     if kind is bool:
         return not value
     if kind is int:
@@ -128,6 +130,8 @@ def with_default(cls: type, key: str, value: Any) -> type:
             type(next(f for f in dataclasses.fields(cls) if f.name == name).default_factory()), rest, value
         )
         new = dataclasses.field(default_factory=inner)
+    elif isinstance(value, list):  # a dataclass takes a mutable default only from a factory
+        new = dataclasses.field(default_factory=lambda: list(value))
     else:
         new = dataclasses.field(default=value)
     return dataclasses.make_dataclass(

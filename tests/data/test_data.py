@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from moonml.config.compose import compose_config
-from moonml.data.csv import check_frame
 from moonml.data.moons import generate_split
+from moonml.data.split import Columns
+from moonml.data.values import check_frame
 from moonml.errors import MoonmlError
 from moonml.evaluation.figures import MAX_POINTS, _sample
 from moonml.train import train
@@ -44,19 +45,22 @@ def test_generated_split_scales_to_a_million_rows() -> None:
 
 def test_extra_columns_are_ignored() -> None:
     frame = pd.read_csv(TRAIN_CSV).assign(comment="ok")
-    assert list(check_frame(frame, "x.csv").columns) == ["x1", "x2", "y"]
+    assert list(check_frame(frame, "x.csv", Columns(features=("x1", "x2"))).columns) == ["x1", "x2", "y"]
 
 
 BAD_FILES = {
     "missing": (None, "no such file"),
     "empty": ("", "empty"),
     "header_only": ("x1,x2,y\n", "no rows"),
-    "missing_column": ("x1,y\n0.1,0\n0.2,1\n", "missing column(s) x2"),
+    "missing_column": ("x1,y\n0.1,0\n0.2,1\n", "columns differ"),
+    "missing_label": ("x1,x2\n0.1,0\n0.2,1\n", "missing column(s) y"),
     "non_numeric": ("x1,x2,y\n0.1,abc,0\n0.2,0.3,1\n", "non-numeric value 'abc'"),
-    "nan": ("x1,x2,y\n0.1,,0\n0.2,0.3,1\n", "missing or infinite"),
-    "infinite": ("x1,x2,y\n0.1,inf,0\n0.2,0.3,1\n", "missing or infinite"),
-    "bad_labels": ("x1,x2,y\n0.1,0.2,0\n0.2,0.3,2\n", "must be 0 or 1"),
+    "infinite": ("x1,x2,y\n0.1,inf,0\n0.2,0.3,1\n", "column x2 has an infinite value (data row 1)"),
     "single_class": ("x1,x2,y\n0.1,0.2,1\n0.2,0.3,1\n", "only class 1"),
+    "missing_label_value": (
+        "x1,x2,y\n0.1,0.2,1\n0.2,0.3,\n",
+        "column y (data.label) has no label in data row 2",
+    ),
 }
 
 
@@ -96,7 +100,7 @@ def test_bad_test_file_is_named_too(tmp_path: Path) -> None:
     bad.write_text("x1,x2,y\n0.1,0.2,0\n0.2,0.3,3\n")
     result = run_moonml(*data_args(test=bad), *SMALL_GRID, "tracking=none", cwd=tmp_path)
     assert result.returncode == 1
-    assert f"{bad}: labels in column y must be 0 or 1" in result.stderr
+    assert f"{bad}: class 3 in column y (data row 2) is not in the training data" in result.stderr
 
 
 @pytest.mark.e2e

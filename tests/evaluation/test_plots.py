@@ -3,8 +3,7 @@
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from moonml.data.moons import generate_split
-from moonml.data.split import FEATURES, LABEL
+from moonml.data.moons import FEATURES, LABEL, generate_split
 from moonml.evaluation.figures import MAX_POINTS, data_figure, decision_boundary_figure
 
 

@@ -9,15 +9,20 @@ import pandas as pd
 import pytest
 from joblib.parallel import get_active_backend
 from omegaconf import OmegaConf
+from sklearn.base import BaseEstimator
 from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
 
+from moonml.data.split import Split
 from moonml.search.forests import SharedForestSearch, shares_forests
-from moonml.search.grid import grid_search
+from moonml.search.grid import configured_estimator, grid_search
 from moonml.search.lifeline import workers_exit_with_this_process
+from moonml.search.pipeline import make_model, model_grid, with_user_names
 from moonml.search.workers import run_tasks
 from tests.helpers import TRAIN_CSV
+from tests.tables import breast_cancer, iris_with_categories, wine
 
 FEATURES, LABEL = ["x1", "x2"], "y"
 DEFAULT_GRID = {
@@ -51,7 +56,14 @@ def search_warnings(caught: list) -> list[str]:
     return [str(w.message)[:60] for w in caught if not issubclass(w.category, DeprecationWarning)]
 
 
-def assert_same_search(reference: GridSearchCV, shared: GridSearchCV) -> None:
+def leaf_params(model) -> dict:
+    """A model's parameters but the steps of a pipeline, which compare as objects."""
+    return {k: v for k, v in model.get_params().items() if not isinstance(v, BaseEstimator | list)}
+
+
+def assert_same_search(
+    reference: GridSearchCV, shared: GridSearchCV, rows: pd.DataFrame | None = None
+) -> None:
     assert sorted(shared.cv_results_) == sorted(reference.cv_results_)
     for key, expected in reference.cv_results_.items():
         got = shared.cv_results_[key]
@@ -66,9 +78,12 @@ def assert_same_search(reference: GridSearchCV, shared: GridSearchCV) -> None:
     assert shared.best_score_ == reference.best_score_
     assert shared.n_splits_ == reference.n_splits_
     assert shared.scorer_._score_func is reference.scorer_._score_func
-    assert shared.best_estimator_.get_params() == reference.best_estimator_.get_params()
-    X = np.random.default_rng(0).normal(size=(50, 2))
-    frame = pd.DataFrame(X, columns=FEATURES)
+    assert leaf_params(shared.best_estimator_) == leaf_params(reference.best_estimator_)
+    frame = (
+        pd.DataFrame(np.random.default_rng(0).normal(size=(50, 2)), columns=FEATURES)
+        if rows is None
+        else rows
+    )
     np.testing.assert_array_equal(
         shared.best_estimator_.predict_proba(frame), reference.best_estimator_.predict_proba(frame)
     )
@@ -203,14 +218,17 @@ def test_searches_it_cannot_reproduce_are_left_to_gridsearchcv(estimator, grid, 
     assert not shares_forests(estimator, grid, scoring)
 
 
-def model_config(estimator: str, grid: dict):
-    return OmegaConf.create(
-        {"estimator": estimator, "params": {}, "grid": grid, "cv": 2, "scoring": "accuracy", "n_jobs": 1}
-    )
+def model_config(estimator: str, grid: dict, scale: bool = False):
+    settings = {"cv": 2, "scoring": "accuracy", "n_jobs": 1, "scale": scale}
+    return OmegaConf.create({"estimator": estimator, "params": {}, "grid": grid} | settings)
+
+
+def tutorial_split(data: pd.DataFrame) -> Split:
+    return Split(train=data, test=data, label=LABEL, features=FEATURES)
 
 
 def test_moonml_search_shares_forests_and_falls_back(tutorial: pd.DataFrame) -> None:
-    data = tutorial.head(100)
+    data = tutorial_split(tutorial.head(100))
     forest = grid_search(
         model_config("sklearn.ensemble.RandomForestClassifier", {"n_estimators": [2, 3]}), data, 1
     )
@@ -250,3 +268,70 @@ def test_a_fit_failing_in_a_worker_fails_the_search(tutorial: pd.DataFrame, fork
     )
     with pytest.raises(ValueError, match="min_samples_leaf"):
         search.fit(tutorial[FEATURES], tutorial[LABEL])
+
+
+def table(frame: pd.DataFrame, label: str, rows: int = 150) -> tuple[pd.DataFrame, pd.Series]:
+    sample = frame.sample(min(rows, len(frame)), random_state=0)
+    return sample.drop(columns=label), sample[label]
+
+
+TABLES = {
+    "wine, 3 classes": lambda: table(wine(), "target"),
+    "iris, string labels": lambda: table(iris_with_categories().drop(columns="petal_shade"), "species"),
+    "breast cancer, 30 features": lambda: table(breast_cancer(), "target"),
+}
+FORESTS = {
+    "random forest": (
+        RandomForestClassifier(random_state=4),
+        {"n_estimators": [3, 7], "max_depth": [2, None]},
+    ),
+    "extra trees": (
+        ExtraTreesClassifier(random_state=9),
+        {"n_estimators": [8, 2, 5], "criterion": ["gini", "entropy"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("data", TABLES.values(), ids=TABLES.keys())
+@pytest.mark.parametrize(("estimator", "grid"), FORESTS.values(), ids=FORESTS.keys())
+def test_any_labels_and_features_same_results_as_gridsearchcv(data, estimator, grid: dict) -> None:
+    X, y = data()
+    for scoring in ("accuracy", "f1_macro"):
+        reference = GridSearchCV(estimator, grid, cv=3, scoring=scoring, n_jobs=2).fit(X, y)
+        shared = SharedForestSearch(estimator, grid, cv=3, scoring=scoring, n_jobs=2).fit(X, y)
+        assert_same_search(reference, shared, X.head(40))
+
+
+@pytest.mark.parametrize("scale", [False, True])
+@pytest.mark.parametrize("forest", ["RandomForestClassifier", "ExtraTreesClassifier"])
+def test_behind_the_encoding_pipeline_same_results_as_gridsearchcv(forest: str, scale: bool) -> None:
+    """A categorical column: the forest is the last step of a Pipeline; the grid keeps the user's names."""
+    frame = iris_with_categories()
+    features = [name for name in frame.columns if name != "species"]
+    split = Split(train=frame, test=frame, label="species", features=features)
+    grid = {"n_estimators": [2, 6], "max_depth": [2, None]}
+    model_cfg = model_config(f"sklearn.ensemble.{forest}", grid, scale)
+    shared = grid_search(model_cfg, split, 5)
+    assert isinstance(shared, SharedForestSearch) and isinstance(shared.best_estimator_, Pipeline)
+    estimator = make_model(configured_estimator(model_cfg, 5), split, scale)
+    reference = GridSearchCV(estimator, model_grid(grid, estimator), cv=2, scoring="accuracy", n_jobs=1)
+    reference = with_user_names(reference.fit(frame[features], frame["species"]))
+    assert sorted(shared.best_params_) == ["max_depth", "n_estimators"]
+    assert "param_n_estimators" in shared.cv_results_
+    assert_same_search(reference, shared, frame[features].head(40))
+
+
+def test_other_estimators_behind_the_pipeline_keep_the_users_names() -> None:
+    frame = iris_with_categories()
+    split = Split(
+        train=frame, test=frame, label="species", features=[c for c in frame.columns if c != "species"]
+    )
+    search = grid_search(
+        model_config("sklearn.linear_model.LogisticRegression", {"C": [0.1, 1.0]}, True), split, 0
+    )
+    assert type(search) is GridSearchCV
+    assert list(search.best_params_) == ["C"] and list(search.cv_results_["param_C"]) == [0.1, 1.0]
+    assert [type(step).__name__ for _, step in search.best_estimator_.steps] == [
+        "ColumnTransformer",
+        "LogisticRegression",
+    ]
