@@ -21,8 +21,15 @@ from moonml.tracking.names import MODEL_PATH
 from moonml.tracking.server_answers import endpoint_missing, server_unreachable
 from moonml.tracking.store_lock import store_lock
 
-# skops refuses to load what it was not told to trust; a forest is made of these trees.
-SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+# skops refuses to load what it was not told to trust: scikit-learn's own internals that its
+# classifiers hold (trees of forests and boosting, HistGradientBoosting's predictors, the MLP's
+# optimisers), as skops.io.get_untrusted_types lists them for scikit-learn 1.9.
+SKOPS_TRUSTED_TYPES = [
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+]
 
 # This helper's run: its client and id once opened, the logged model's (source, logged model id),
 # why the server is taken as gone.

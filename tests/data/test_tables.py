@@ -126,3 +126,33 @@ def test_parquet_categories_and_missing_categories(tmp_path: Path) -> None:
     assert metrics["accuracy"] > 0.85
     model = joblib.load(out / "model.joblib")
     assert set(model.predict(train_rows.drop(columns="species").head(5))) <= set(frame["species"])
+
+
+@pytest.mark.parametrize("model", sorted(SMALL_GRIDS))
+def test_each_model_option_is_logged_registered_and_loads_from_mlflow(
+    model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """skops refuses types it was not told to trust: every option's model must survive logging."""
+    import mlflow
+
+    monkeypatch.chdir(tmp_path)  # the sqlite store's artifacts go to ./mlruns
+    frame = iris_with_categories()
+    train_file, test_file = write_split(frame, "species", tmp_path)
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    cfg = compose_config(
+        [
+            f"model={model}",
+            *SMALL_GRIDS[model],
+            "model.n_jobs=1",
+            f"tracking.uri={store}",
+            *files_args(train_file, test_file, "species"),
+        ]
+    )
+    train(cfg, output_dir=str(tmp_path / "run"))
+    mlflow.set_tracking_uri(store)
+    try:
+        loaded = mlflow.pyfunc.load_model(f"models:/{cfg.tracking.register_model}/1")
+    finally:
+        mlflow.set_tracking_uri(None)
+    rows = pd.read_csv(test_file).drop(columns=["species"]).head(5)
+    assert len(loaded.predict(rows)) == 5
