@@ -15,9 +15,10 @@ import moonml
 from moonml.config.checks import check_config
 from moonml.credentials import recorded_config
 from moonml.data.sources import load_split
-from moonml.data.split import FEATURES, Split
+from moonml.data.split import FEATURES, LABEL, Split
 from moonml.evaluation.figures import data_figure, decision_boundary_figure, save_figure
-from moonml.evaluation.metrics import test_metrics
+from moonml.evaluation.label_checks import check_labels_fit_metrics
+from moonml.evaluation.metrics import CV_BEST_SCORE, test_metrics
 from moonml.search.grid import check_folds, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process
 from moonml.tracking.names import SWEEP_TAG, run_name
@@ -44,6 +45,7 @@ def train(
         out = Path(output_dir)
         out.mkdir(parents=True, exist_ok=True)
         split = load_split(cfg.data, cfg.azureml)
+        check_labels_fit_metrics(cfg.model.scoring, cfg.objective.metric, split.train[LABEL].unique())
         check_folds(cfg.model.cv, split)
         grid = plain_grid(cfg.model)
         with tracking.run(run_name=run_name(overrides or [], out.name)) as tracker:
@@ -79,9 +81,9 @@ def _run_pipeline(
     tracker.log_params(selected)
     _show("Selected hyper-parameters:", selected)
 
-    metrics = test_metrics(model, split.test)
+    metrics = test_metrics(model, split.test[FEATURES], split.test[LABEL])
     _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
-    metrics["cv_best_score"] = float(search.best_score_)
+    metrics[CV_BEST_SCORE] = float(search.best_score_)
     (out / "metrics.json").write_text(_json(metrics))
     # Metrics before the model: whatever becomes of the model, the run keeps its results. The
     # helper logs the model (the longest MLflow call) while this process draws the figures.
