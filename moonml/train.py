@@ -16,9 +16,9 @@ from moonml.config.checks import check_config
 from moonml.credentials import recorded_config
 from moonml.data.sources import load_split
 from moonml.data.split import FEATURES, LABEL, Split
-from moonml.evaluation.figures import data_figure, decision_boundary_figure, save_figure
 from moonml.evaluation.label_checks import check_labels_fit_metrics
 from moonml.evaluation.metrics import CV_BEST_SCORE, test_metrics
+from moonml.evaluation.report import write_figures
 from moonml.search.grid import check_folds, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process
 from moonml.tracking.names import SWEEP_TAG, run_name
@@ -90,11 +90,8 @@ def _run_pipeline(
     tracker.log_metrics(metrics)
     tracker.log_model(model, split.train[FEATURES].head(5), register=sweep is None)
 
-    save_figure(
-        decision_boundary_figure(model, split.train, split.test, cfg.seed), out / "decision_boundary.png"
-    )
-    save_figure(data_figure(split.train, split.test, cfg.seed), out / "data.png")
-    for name in ("decision_boundary.png", "data.png", "model.joblib", "cv_results.csv"):
+    figures = write_figures(model, split.train, split.test, (FEATURES, LABEL), out, cfg.seed)
+    for name in (*figures, "model.joblib", "cv_results.csv"):
         tracker.log_artifact(out / name)
     log.debug("figures written; waiting for tracking")
     return metrics

@@ -22,7 +22,7 @@ class Fitted:
 
 def _fit(X: pd.DataFrame, y: pd.Series, model: ClassifierMixin | None = None) -> Fitted:
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    model = model or RandomForestClassifier(n_estimators=30, random_state=0)
+    model = model if model is not None else RandomForestClassifier(n_estimators=30, random_state=0)
     model.fit(X_train, y_train)
     return Fitted(model, X_test, y_test, list(X.columns), list(model.classes_))
 

@@ -1,0 +1,91 @@
+"""Which features the model leans on: its own importances where it has them, else permutation
+importance on the test set, within a time budget. The figure shows the top features, sorted.
+"""
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.base import ClassifierMixin
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+
+from moonml.evaluation.diagnostics import short
+
+TOP = 20  # features drawn; the rest are counted in the title
+BUDGET_S = 5.0  # permutation importance's time budget
+MAX_ROWS = 5000  # test rows permuted at most
+MIN_ROWS = 100
+MAX_REPEATS = 5
+
+
+def importances(
+    model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, features: Sequence[str], seed: int = 0
+) -> tuple[pd.Series, str]:
+    """Importance per feature, and how it was measured (for the figure's axis)."""
+    own = _model_importances(model, features)
+    if own is not None:
+        return own
+    return _permutation(model, X[list(features)], y, seed)
+
+
+def _model_importances(model: ClassifierMixin, features: Sequence[str]) -> tuple[pd.Series, str] | None:
+    estimator = model[-1] if isinstance(model, Pipeline) else model
+    names = list(features)
+    if isinstance(model, Pipeline) and len(model) > 1:
+        try:  # the final step sees the pipeline's encoded columns (one per category...)
+            names = list(model[:-1].get_feature_names_out(names))
+        except (AttributeError, ValueError):
+            return None
+    if hasattr(estimator, "feature_importances_"):
+        values, how = (
+            np.asarray(estimator.feature_importances_),
+            "impurity-based importance (feature_importances_)",
+        )
+    elif hasattr(estimator, "coef_"):
+        # One row per class (one in all for two classes): the mean size of a feature's weights.
+        values = np.abs(np.atleast_2d(estimator.coef_)).mean(axis=0)
+        how = "mean |coefficient| (coef_)"
+    else:
+        return None
+    if len(values) != len(names):
+        return None
+    return pd.Series(values, index=names), how
+
+
+def _permutation(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, seed: int) -> tuple[pd.Series, str]:
+    """Permutation importance, on as many rows and repeats as fit BUDGET_S: at least one repeat on
+    MIN_ROWS rows, which a model slow to predict can take longer than the budget."""
+    if len(X) > MAX_ROWS:
+        X = X.sample(MAX_ROWS, random_state=seed)
+        y = y.loc[X.index]
+    started = time.perf_counter()
+    model.score(X, y)
+    # One repeat permutes each feature once; a floor keeps a too-quick clock reading from dividing by 0.
+    per_pass = max((time.perf_counter() - started) * X.shape[1], 1e-6)
+    keep = max(MIN_ROWS, int(len(X) * BUDGET_S / per_pass))
+    if keep < len(X):
+        per_pass *= keep / len(X)
+        X = X.sample(keep, random_state=seed)
+        y = y.loc[X.index]
+    repeats = int(min(MAX_REPEATS, max(1, BUDGET_S // per_pass)))
+    result = permutation_importance(model, X, y, n_repeats=repeats, random_state=seed, n_jobs=1)
+    how = f"permutation importance: accuracy drop, {len(X):,} test rows x {repeats} repeats"
+    return pd.Series(result.importances_mean, index=X.columns), how
+
+
+def importance_figure(importance: pd.Series, how: str, top: int = TOP) -> Figure:
+    """Horizontal bars of the `top` largest, the largest on top."""
+    shown = importance.sort_values(ascending=False).head(top)
+    figure = Figure(figsize=(8, 1.5 + 0.3 * len(shown)), layout="constrained")
+    axes = figure.add_subplot()
+    axes.barh(range(len(shown)), shown.to_numpy()[::-1], color="#1f77b4")
+    axes.set_yticks(range(len(shown)), [short(name) for name in shown.index[::-1]])
+    which = (
+        f"top {len(shown)} of {len(importance)}" if len(shown) < len(importance) else f"all {len(importance)}"
+    )
+    axes.set(xlabel=how, title=f"Feature importances ({which} features)")
+    axes.axvline(0, color="grey", lw=0.8)
+    return figure
