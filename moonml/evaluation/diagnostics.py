@@ -15,7 +15,7 @@ from sklearn.metrics import auc, confusion_matrix, roc_curve
 
 from moonml.evaluation.metrics import positive_scores
 
-LABEL_CHARS = 18  # longer class or feature names are cut, so the axes keep their room
+LABEL_CHARS = 28  # longer class or feature names are cut, so the axes keep their room
 
 
 def short(name: object) -> str:
