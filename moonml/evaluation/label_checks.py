@@ -26,7 +26,12 @@ def label_problems(scoring: str, metric: str, classes: Sequence) -> list[str]:
     """One line per setting that does not fit data of these `classes` (the training labels)."""
     count = len(classes)
     problems = []
-    if count > 2 and scoring in BINARY_ONLY_SCORERS:
+    if scoring.endswith("_samples"):
+        problems.append(
+            f"model.scoring: {scoring!r} scores multilabel data, and moonml trains on one label per row; "
+            f"choose one of: {', '.join(multiclass_scorers(scoring.removesuffix('_samples')))}"
+        )
+    elif count > 2 and scoring in BINARY_ONLY_SCORERS:
         problems.append(
             f"model.scoring: {scoring!r} scores two classes only, and the training labels have {count} "
             f"classes; choose one of: {', '.join(multiclass_scorers(scoring))}"

@@ -10,10 +10,13 @@ from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from moonml.config.compose import compose_config
 from moonml.config.objective import METRICS
 from moonml.errors import MoonmlError
 from moonml.evaluation.label_checks import BINARY_ONLY_SCORERS, check_labels_fit_metrics, label_problems
 from moonml.evaluation.metrics import BINARY, MULTICLASS
+from moonml.train import train
+from tests.helpers import data_args
 
 
 def scorers_that_work(loader) -> set[str]:
@@ -71,3 +74,22 @@ def test_every_logged_metric_and_multiclass_scorer_fits(classes) -> None:
         assert metric in METRICS
         assert label_problems("f1_macro", metric, classes) == []
     assert label_problems("roc_auc_ovr", "accuracy", classes) == []
+
+
+def test_train_refuses_a_multiclass_objective_on_two_classes_before_the_search(tmp_path) -> None:
+    """The check runs in the pipeline once the data is loaded: nothing is searched or written."""
+    cfg = compose_config([*data_args(), "objective.metric=f1_macro", "tracking=none"])
+    with pytest.raises(
+        MoonmlError, match=r"objective\.metric: 'f1_macro' is logged for three or more classes"
+    ):
+        train(cfg, output_dir=str(tmp_path / "run"))
+    assert list((tmp_path / "run").iterdir()) == []
+
+
+def test_a_multilabel_scorer_is_refused_whatever_the_classes() -> None:
+    for classes in ([0, 1], ["a", "b", "c"]):
+        [problem] = label_problems("recall_samples", "accuracy", classes)
+        assert problem == (
+            "model.scoring: 'recall_samples' scores multilabel data, and moonml trains on one label per "
+            "row; choose one of: recall_macro, recall_micro, recall_weighted"
+        )

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_wine
-from sklearn.metrics import get_scorer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.svm import LinearSVC
 
 from moonml.evaluation.metrics import BINARY, MULTICLASS
@@ -42,8 +43,6 @@ def test_string_labels_score_the_positive_class_classes_1() -> None:
     assert metrics["precision"] == pytest.approx(tp / predicted.sum())
     assert metrics["recall"] == pytest.approx(tp / as_numbers.sum())
     probability = fitted.model.predict_proba(fitted.X)[:, 1]
-    from sklearn.metrics import roc_auc_score
-
     assert metrics["roc_auc"] == pytest.approx(roc_auc_score(as_numbers, probability))
 
 
@@ -53,3 +52,11 @@ def test_multiclass_without_probabilities_leaves_out_roc_auc() -> None:
     metrics = metrics_of(fitted.model, fitted.X, fitted.y)
     assert list(metrics) == ["accuracy", "precision_macro", "recall_macro", "f1_macro"]
     assert all(np.isfinite(list(metrics.values())))
+
+
+def test_boolean_labels_score_true_like_1() -> None:
+    fitted = breast_cancer()
+    as_bool = fit(fitted.X, fitted.y.astype(bool), RandomForestClassifier(n_estimators=30, random_state=0))
+    as_int = fit(fitted.X, fitted.y, RandomForestClassifier(n_estimators=30, random_state=0))
+    assert as_bool.classes == [False, True]
+    assert metrics_of(as_bool.model, as_bool.X, as_bool.y) == metrics_of(as_int.model, as_int.X, as_int.y)
