@@ -32,27 +32,46 @@ def importances(
 
 
 def _model_importances(model: ClassifierMixin, features: Sequence[str]) -> tuple[pd.Series, str] | None:
+    """The final estimator's own importances, added up per raw column; None where it has none, or
+    where its input columns do not trace back to the raw ones."""
     estimator = model[-1] if isinstance(model, Pipeline) else model
-    names = list(features)
-    if isinstance(model, Pipeline) and len(model) > 1:
-        try:  # the final step sees the pipeline's encoded columns (one per category...)
-            names = list(model[:-1].get_feature_names_out(names))
-        except (AttributeError, ValueError):
-            return None
     if hasattr(estimator, "feature_importances_"):
-        values, how = (
-            np.asarray(estimator.feature_importances_),
-            "impurity-based importance (feature_importances_)",
-        )
+        values = np.asarray(estimator.feature_importances_)
+        how = "impurity-based importance (feature_importances_)"
     elif hasattr(estimator, "coef_"):
         # One row per class (one in all for two classes): the mean size of a feature's weights.
         values = np.abs(np.atleast_2d(estimator.coef_)).mean(axis=0)
         how = "mean |coefficient| (coef_)"
     else:
         return None
-    if len(values) != len(names):
+    encoded = list(features)
+    if isinstance(model, Pipeline) and len(model) > 1:
+        try:  # the final step sees the pipeline's columns: one per category of a one-hot encoding...
+            encoded = list(model[:-1].get_feature_names_out(list(features)))
+        except (AttributeError, ValueError):
+            return None
+    raw = raw_columns(encoded, features)
+    if raw is None or len(values) != len(raw):
         return None
-    return pd.Series(values, index=names), how
+    summed = pd.Series(values, index=raw).groupby(level=0, sort=False).sum()
+    return summed.reindex(list(features), fill_value=0.0), how
+
+
+def raw_columns(encoded: Sequence[str], features: Sequence[str]) -> list[str] | None:
+    """The raw column each encoded column comes from, or None where one does not trace back.
+
+    scikit-learn names a ColumnTransformer's outputs "<transformer>__<column>" and a one-hot
+    column "<column>_<category>"; the longest raw name that fits wins ("size_cm" over "size").
+    """
+    longest_first = sorted(features, key=len, reverse=True)
+    raw = []
+    for name in encoded:
+        bare = name if name in features else name.split("__", 1)[-1]
+        match = next((f for f in longest_first if bare == f or bare.startswith(f"{f}_")), None)
+        if match is None:
+            return None
+        raw.append(match)
+    return raw
 
 
 def _permutation(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, seed: int) -> tuple[pd.Series, str]:

@@ -7,17 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from moonml.data.moons import generate_split
 from moonml.evaluation import importance as importance_module
 from moonml.evaluation.diagnostics import confusion_figure, roc_figure, short
-from moonml.evaluation.importance import TOP, importance_figure, importances
+from moonml.evaluation.importance import TOP, importance_figure, importances, raw_columns
 from moonml.evaluation.report import boundary_fits, write_figures
 from tests.evaluation.tables import breast_cancer, breast_cancer_named, digits, fit, wine
 
@@ -135,6 +136,21 @@ def test_coefficients_of_a_pipeline_are_read_under_their_names() -> None:
     assert importance.to_numpy() == pytest.approx(coefficients)
 
 
+def test_one_hot_columns_add_up_to_their_raw_column() -> None:
+    """A category encoded in the model's pipeline is one feature in the figure, as the user gave it."""
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    table = X[["mean radius", "mean texture"]].assign(size=pd.cut(X["mean area"], 3, labels=["S", "M", "L"]))
+    encode = ColumnTransformer([("category", OneHotEncoder(), ["size"])], remainder="passthrough")
+    model = make_pipeline(encode, RandomForestClassifier(n_estimators=20, random_state=0))
+    fitted = fit(table, y, model)
+    importance, how = importances(fitted.model, fitted.X, fitted.y, fitted.features)
+    assert "feature_importances_" in how
+    assert list(importance.index) == ["mean radius", "mean texture", "size"]
+    encoded = model[-1].feature_importances_
+    assert importance["size"] == pytest.approx(encoded[:3].sum())  # size_L, size_M, size_S
+    assert importance.sum() == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize(
     ("budget", "rows_and_repeats"), [(1e-6, "100 test rows x 1 repeats"), (1e6, "171 test rows x 5 repeats")]
 )
@@ -148,3 +164,10 @@ def test_a_model_without_importances_is_permuted_within_the_budget(
     importance, how = importances(fitted.model, fitted.X, fitted.y, fitted.features, seed=0)
     assert how == f"permutation importance: accuracy drop, {rows_and_repeats}"
     assert list(importance.index) == fitted.features and importance.abs().sum() > 0
+
+
+def test_encoded_names_trace_back_to_the_longest_raw_name() -> None:
+    features = ["size", "size_cm", "colour"]
+    encoded = ["onehot__size_S", "onehot__size_cm_10", "remainder__colour", "size"]
+    assert raw_columns(encoded, features) == ["size", "size_cm", "colour", "size"]
+    assert raw_columns(["pca0", "pca1"], features) is None  # not traceable: permutation importance
