@@ -17,7 +17,8 @@ from moonml.credentials import recorded_config
 from moonml.data.sources import load_split
 from moonml.data.split import FEATURES, LABEL, Split
 from moonml.evaluation.label_checks import check_labels_fit_metrics
-from moonml.evaluation.metrics import CV_BEST_SCORE, test_metrics
+from moonml.evaluation.metrics import test_metrics
+from moonml.evaluation.names import CV_BEST_SCORE
 from moonml.evaluation.report import write_figures
 from moonml.search.grid import check_folds, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process

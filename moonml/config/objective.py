@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
-from moonml.evaluation.metrics import BINARY, CV_BEST_SCORE, MULTICLASS
+from moonml.evaluation.names import BINARY, CV_BEST_SCORE, MULTICLASS
 
 # Every metric a run may log: the test-set metrics of moonml.evaluation.metrics (those for two
 # classes or for more: moonml.evaluation.label_checks checks the choice against the data) and the

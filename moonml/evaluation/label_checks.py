@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sklearn.metrics import get_scorer_names
 
 from moonml.errors import MoonmlError
-from moonml.evaluation.metrics import CV_BEST_SCORE, MULTICLASS, metric_names
+from moonml.evaluation.names import CV_BEST_SCORE, MULTICLASS, metric_names
 
 # scikit-learn's scorers that score two classes only (a binary average, or no multi_class
 # setting); tests/evaluation/test_label_checks.py holds this list against scikit-learn itself.

@@ -16,15 +16,6 @@ import pandas as pd
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-BINARY = ("accuracy", "precision", "recall", "f1", "roc_auc")
-MULTICLASS = ("accuracy", "precision_macro", "recall_macro", "f1_macro", "roc_auc_ovr")
-CV_BEST_SCORE = "cv_best_score"  # the search's best mean CV score (model.scoring), logged for any data
-
-
-def metric_names(n_classes: int) -> tuple[str, ...]:
-    """The metrics a run logs for data of `n_classes` classes (roc_auc_ovr needs probabilities)."""
-    return BINARY if n_classes == 2 else MULTICLASS
-
 
 def positive_scores(model: ClassifierMixin, X: pd.DataFrame) -> np.ndarray | None:
     """How strongly the model predicts classes_[1] per row, as scikit-learn's roc_auc scorer reads it."""

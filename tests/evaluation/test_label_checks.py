@@ -1,6 +1,8 @@
 """Scorers and objectives that exist for two classes only are refused on more, in one line that
 names the setting and what to choose instead."""
 
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -14,7 +16,7 @@ from moonml.config.compose import compose_config
 from moonml.config.objective import METRICS
 from moonml.errors import MoonmlError
 from moonml.evaluation.label_checks import BINARY_ONLY_SCORERS, check_labels_fit_metrics, label_problems
-from moonml.evaluation.metrics import BINARY, MULTICLASS
+from moonml.evaluation.names import BINARY, MULTICLASS
 from moonml.train import train
 from tests.helpers import data_args
 
@@ -93,3 +95,11 @@ def test_a_multilabel_scorer_is_refused_whatever_the_classes() -> None:
             "model.scoring: 'recall_samples' scores multilabel data, and moonml trains on one label per "
             "row; choose one of: recall_macro, recall_micro, recall_weighted"
         )
+
+
+def test_the_entry_point_reads_the_metric_names_without_scikit_learn() -> None:
+    """moonml.app.main imports the objective check at start-up: scikit-learn would delay the search
+    workers' early start (and `--help`) by a second."""
+    probe = "import sys, moonml.app.main; print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr

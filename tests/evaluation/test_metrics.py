@@ -7,8 +7,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import get_scorer, roc_auc_score
 from sklearn.svm import LinearSVC
 
-from moonml.evaluation.metrics import BINARY, MULTICLASS
 from moonml.evaluation.metrics import test_metrics as metrics_of  # a test_ name would be collected
+from moonml.evaluation.names import BINARY, MULTICLASS
 from tests.evaluation.tables import breast_cancer, breast_cancer_named, digits, fit, wine
 
 
