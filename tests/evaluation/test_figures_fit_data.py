@@ -18,6 +18,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from moonml.data.moons import generate_split
 from moonml.evaluation import importance as importance_module
 from moonml.evaluation.diagnostics import confusion_figure, roc_figure, short
+from moonml.evaluation.figures import decision_boundary_figure
 from moonml.evaluation.importance import TOP, importance_figure, importances, raw_columns
 from moonml.evaluation.report import boundary_fits, write_figures
 from tests.evaluation.tables import breast_cancer, breast_cancer_named, digits, fit, wine
@@ -66,6 +67,10 @@ def test_two_numeric_features_with_other_names_and_string_labels_get_a_boundary(
     )
     names = write_figures(model, *renamed, columns, tmp_path, seed=0)
     assert names[:2] == ["decision_boundary.png", "data.png"]
+    axes = decision_boundary_figure(model, *renamed, seed=0, columns=columns).axes[0]
+    assert axes.get_title().startswith("Decision boundary (black line: P(kind=dog) = 0.5)")
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("height", "weight")
+    assert "train kind=cat" in [text.get_text() for text in axes.get_legend().get_texts()]
 
 
 def test_two_features_but_three_classes_or_a_category_get_no_boundary(tmp_path: Path) -> None:
