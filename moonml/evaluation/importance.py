@@ -2,6 +2,7 @@
 importance on the test set, within a time budget. The figure shows the top features, sorted.
 """
 
+import logging
 import time
 from collections.abc import Sequence
 
@@ -14,17 +15,21 @@ from sklearn.pipeline import Pipeline
 
 from moonml.evaluation.diagnostics import short
 
+log = logging.getLogger(__name__)
+
 TOP = 20  # features drawn; the rest are counted in the title
-BUDGET_S = 5.0  # permutation importance's time budget
+BUDGET_S = 2.0  # permutation importance's time budget
 MAX_ROWS = 5000  # test rows permuted at most
 MIN_ROWS = 100
+OVERRUN = 3  # budgets one repeat on MIN_ROWS rows may take, else no figure
 MAX_REPEATS = 5
 
 
 def importances(
     model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, features: Sequence[str], seed: int = 0
-) -> tuple[pd.Series, str]:
-    """Importance per feature, and how it was measured (for the figure's axis)."""
+) -> tuple[pd.Series, str] | None:
+    """Importance per feature, and how it was measured (for the figure's axis); None where the
+    model has no importances of its own and permuting every feature once would overrun the budget."""
     own = _model_importances(model, features)
     if own is not None:
         return own
@@ -74,25 +79,44 @@ def raw_columns(encoded: Sequence[str], features: Sequence[str]) -> list[str] | 
     return raw
 
 
-def _permutation(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, seed: int) -> tuple[pd.Series, str]:
+def _permutation(
+    model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, seed: int
+) -> tuple[pd.Series, str] | None:
     """Permutation importance, on as many rows and repeats as fit BUDGET_S: at least one repeat on
-    MIN_ROWS rows, which a model slow to predict can take longer than the budget."""
-    if len(X) > MAX_ROWS:
-        X = X.sample(MAX_ROWS, random_state=seed)
-        y = y.loc[X.index]
-    started = time.perf_counter()
-    model.score(X, y)
-    # One repeat permutes each feature once; a floor keeps a too-quick clock reading from dividing by 0.
-    per_pass = max((time.perf_counter() - started) * X.shape[1], 1e-6)
+    MIN_ROWS rows, or none where that alone would take over OVERRUN budgets."""
+    X, y = _rows(X, y, MAX_ROWS, seed)
+    per_pass = _pass_seconds(model, X, y)
     keep = max(MIN_ROWS, int(len(X) * BUDGET_S / per_pass))
     if keep < len(X):
-        per_pass *= keep / len(X)
-        X = X.sample(keep, random_state=seed)
-        y = y.loc[X.index]
+        # Timed again: a prediction's fixed cost (threads starting, say) does not shrink with the rows.
+        X, y = _rows(X, y, keep, seed)
+        per_pass = _pass_seconds(model, X, y)
+    if per_pass > OVERRUN * BUDGET_S:
+        log.info(
+            "no feature importance figure: permuting %d features would take about %.0f s",
+            X.shape[1],
+            per_pass,
+        )
+        return None
     repeats = int(min(MAX_REPEATS, max(1, BUDGET_S // per_pass)))
     result = permutation_importance(model, X, y, n_repeats=repeats, random_state=seed, n_jobs=1)
     how = f"permutation importance: accuracy drop, {len(X):,} test rows x {repeats} repeats"
     return pd.Series(result.importances_mean, index=X.columns), how
+
+
+def _rows(X: pd.DataFrame, y: pd.Series, most: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    if len(X) <= most:
+        return X, y
+    drawn = X.sample(most, random_state=seed)
+    return drawn, y.loc[drawn.index]
+
+
+def _pass_seconds(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series) -> float:
+    """One repeat's time: each feature permuted and scored once. Floored: a too-quick clock
+    reading must not divide by 0."""
+    started = time.perf_counter()
+    model.score(X, y)
+    return max((time.perf_counter() - started) * X.shape[1], 1e-6)
 
 
 def importance_figure(importance: pd.Series, how: str, top: int = TOP) -> Figure:

@@ -33,7 +33,8 @@ def write_figures(
         figures["data.png"] = data_figure(train, test, seed, columns)
     figures["confusion_matrix.png"] = confusion_figure(model, X, y, classes)
     figures["roc_curve.png"] = roc_figure(model, X, y, classes)
-    figures["feature_importance.png"] = importance_figure(*importances(model, X, y, features, seed))
+    importance = importances(model, X, y, features, seed)
+    figures["feature_importance.png"] = importance_figure(*importance) if importance else None
     written = []
     for name, figure in figures.items():
         if figure is not None:

@@ -157,18 +157,33 @@ def test_one_hot_columns_add_up_to_their_raw_column() -> None:
 
 
 @pytest.mark.parametrize(
-    ("budget", "rows_and_repeats"), [(1e-6, "100 test rows x 1 repeats"), (1e6, "171 test rows x 5 repeats")]
+    ("budget", "overrun", "rows_and_repeats"),
+    [(1e6, 3, "171 test rows x 5 repeats"), (1e-6, 1e12, "100 test rows x 1 repeats")],
 )
 def test_a_model_without_importances_is_permuted_within_the_budget(
-    monkeypatch: pytest.MonkeyPatch, budget: float, rows_and_repeats: str
+    monkeypatch: pytest.MonkeyPatch, budget: float, overrun: float, rows_and_repeats: str
 ) -> None:
     """Fewer rows and repeats for a smaller time budget: at least one repeat on 100 rows."""
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    fitted = fit(X, y, make_pipeline(StandardScaler(), KNeighborsClassifier()))
+    fitted = knn_on_breast_cancer()
     monkeypatch.setattr(importance_module, "BUDGET_S", budget)
+    monkeypatch.setattr(importance_module, "OVERRUN", overrun)
     importance, how = importances(fitted.model, fitted.X, fitted.y, fitted.features, seed=0)
     assert how == f"permutation importance: accuracy drop, {rows_and_repeats}"
     assert list(importance.index) == fitted.features and importance.abs().sum() > 0
+
+
+def test_no_importance_figure_where_one_permutation_would_overrun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fitted = knn_on_breast_cancer()
+    monkeypatch.setattr(importance_module, "BUDGET_S", 1e-6)
+    assert importances(fitted.model, fitted.X, fitted.y, fitted.features) is None
+    assert written(tmp_path, fitted) == ["confusion_matrix.png", "roc_curve.png"]
+
+
+def knn_on_breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    return fit(X, y, make_pipeline(StandardScaler(), KNeighborsClassifier()))
 
 
 def test_encoded_names_trace_back_to_the_longest_raw_name() -> None:
