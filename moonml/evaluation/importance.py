@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from sklearn.base import ClassifierMixin
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from moonml.evaluation.diagnostics import short
 
@@ -83,7 +84,18 @@ def _permutation(
     model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, seed: int
 ) -> tuple[pd.Series, str] | None:
     """Permutation importance, on as many rows and repeats as fit BUDGET_S: at least one repeat on
-    MIN_ROWS rows, or none where that alone would take over OVERRUN budgets."""
+    MIN_ROWS rows, or none where that alone would take over OVERRUN budgets.
+
+    On one thread: the many small predictions would each wait for a pool of OpenMP threads
+    (HistGradientBoosting's), which on a busy machine cost more than the predictions themselves.
+    """
+    with threadpool_limits(limits=1):
+        return _permuted(model, X, y, seed)
+
+
+def _permuted(
+    model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, seed: int
+) -> tuple[pd.Series, str] | None:
     X, y = _rows(X, y, MAX_ROWS, seed)
     per_pass = _pass_seconds(model, X, y)
     keep = max(MIN_ROWS, int(len(X) * BUDGET_S / per_pass))
