@@ -1,11 +1,14 @@
-"""Regenerate docs/decision_boundary.png, the README's picture, from what moonml draws today.
+"""Regenerate the docs' pictures (the README's docs/decision_boundary.png by default) from what
+moonml draws today.
 
-Runs the default config's pipeline (no tracking) in a temporary folder and copies its figure:
-    python docs/make_figure.py [OVERRIDE ...]
+Runs the pipeline (no tracking) in a temporary folder and copies the named figures to docs/:
+    python docs/make_figure.py [--figure NAME.png ...] [OVERRIDE ...]
+e.g. `--figure confusion_matrix.png --figure feature_importance.png` and the overrides choosing the
+data. The tutorial's CSVs are the default data.
 """
 
+import argparse
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,14 +20,22 @@ DOCS = Path(__file__).resolve().parent
 DATA = [f"data.{name}_path={DOCS.parent / 'data' / name}.csv" for name in ("train", "test")]
 
 
-def main(overrides: list[str]) -> Path:
-    cfg = compose_config(["tracking=none", *DATA, *overrides])
+def main(overrides: list[str], figures: list[str]) -> list[Path]:
+    # Another data option (data=...) replaces the tutorial's CSVs.
+    chosen = overrides if any(o.startswith("data=") for o in overrides) else [*DATA, *overrides]
+    cfg = compose_config(["tracking=none", *chosen])
     with tempfile.TemporaryDirectory() as out:
         train(cfg, output_dir=out)
-        target = DOCS / "decision_boundary.png"
-        shutil.copyfile(Path(out) / "decision_boundary.png", target)
-    return target
+        targets = [DOCS / name for name in figures]
+        for target in targets:
+            shutil.copyfile(Path(out) / target.name, target)
+    return targets
 
 
 if __name__ == "__main__":
-    print(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--figure", action="append", help="a figure the run writes (repeatable)")
+    parser.add_argument("overrides", nargs="*", help="moonml config overrides")
+    args = parser.parse_args()
+    for path in main(args.overrides, args.figure or ["decision_boundary.png"]):
+        print(path)

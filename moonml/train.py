@@ -15,11 +15,12 @@ from omegaconf import DictConfig
 import moonml
 from moonml.config.checks import check_config
 from moonml.credentials import recorded_config
-from moonml.data.moons import FEATURES, LABEL
 from moonml.data.sources import load_split
 from moonml.data.split import Split
-from moonml.evaluation.figures import data_figure, decision_boundary_figure, save_figure
+from moonml.evaluation.label_checks import check_labels_fit_metrics
 from moonml.evaluation.metrics import test_metrics
+from moonml.evaluation.names import CV_BEST_SCORE
+from moonml.evaluation.report import write_figures
 from moonml.search.grid import check_folds, configured_estimator, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process
 from moonml.search.pipeline import handles_missing
@@ -50,6 +51,7 @@ def train(
         out.mkdir(parents=True, exist_ok=True)
         missing_ok = handles_missing(configured_estimator(cfg.model, cfg.seed))
         split = load_split(cfg.data, cfg.azureml, cfg.seed, missing_ok)
+        check_labels_fit_metrics(cfg.model.scoring, cfg.objective.metric, split.train[split.label].unique())
         check_folds(cfg.model.cv, split)
         grid = plain_grid(cfg.model)
         with tracking.run(run_name(overrides or [], out.name), started) as tracker:
@@ -86,33 +88,20 @@ def _run_pipeline(
     tracker.log_params(selected)
     _show("Selected hyper-parameters:", selected)
 
-    metrics = test_metrics(model, split.test, split.features, split.label)
+    metrics = test_metrics(model, split.test[split.features], split.test[split.label])
     _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
-    metrics["cv_best_score"] = float(search.best_score_)
+    metrics[CV_BEST_SCORE] = float(search.best_score_)
     (out / "metrics.json").write_text(_json(metrics))
     # Metrics before the model: whatever becomes of the model, the run keeps its results. The
     # helper logs the model (the longest MLflow call) while this process draws the figures.
     tracker.log_metrics(metrics)
     tracker.log_model(model, split.train[split.features].head(5), register=sweep is None)
 
-    figures = []
-    if _two_moons_shaped(split):  # the figures draw x1, x2 and classes 0 and 1
-        save_figure(
-            decision_boundary_figure(model, split.train, split.test, cfg.seed), out / "decision_boundary.png"
-        )
-        save_figure(data_figure(split.train, split.test, cfg.seed), out / "data.png")
-        figures = ["decision_boundary.png", "data.png"]
+    figures = write_figures(model, split.train, split.test, (split.features, split.label), out, cfg.seed)
     for name in (*figures, "model.joblib", "cv_results.csv"):
         tracker.log_artifact(out / name)
     log.debug("figures written; waiting for tracking")
     return metrics
-
-
-def _two_moons_shaped(split: Split) -> bool:
-    classes = set(split.train[split.label].unique().tolist())
-    return (
-        split.features == FEATURES and split.label == LABEL and classes == {0, 1} and not split.categorical()
-    )
 
 
 def _show(title: str, values: dict) -> None:

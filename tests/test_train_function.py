@@ -12,6 +12,15 @@ from moonml.errors import MoonmlError
 from moonml.train import train
 from tests.helpers import SMALL_GRID, data_args
 
+# The tutorial's two figures, and those drawn for any data.
+FIGURES = (
+    "decision_boundary.png",
+    "data.png",
+    "confusion_matrix.png",
+    "roc_curve.png",
+    "feature_importance.png",
+)
+
 
 def test_train_returns_the_test_metrics_and_writes_the_outputs(tmp_path: Path) -> None:
     cfg = compose_config([*data_args(), *SMALL_GRID, "model.n_jobs=1", "tracking=none"])
@@ -23,7 +32,7 @@ def test_train_returns_the_test_metrics_and_writes_the_outputs(tmp_path: Path) -
     written = json.loads((run / "metrics.json").read_text())
     assert {name: written[name] for name in metrics} == pytest.approx(metrics)
     assert len(pd.read_csv(run / "cv_results.csv")) == 1  # the one candidate of the tiny grid
-    for figure in ("decision_boundary.png", "data.png"):
+    for figure in FIGURES:
         assert (run / figure).read_bytes().startswith(b"\x89PNG")
     assert (run / "model.joblib").stat().st_size > 0
 
@@ -48,6 +57,6 @@ def test_train_logs_the_tutorial_names_and_registers_the_model(tmp_path: Path) -
     assert run.data.params["selected/criterion"] == "gini"
     assert run.data.metrics["accuracy"] == pytest.approx(metrics["accuracy"])
     artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
-    assert {"decision_boundary.png", "model.joblib", "cv_results.csv", "config.yaml"} <= artifacts
+    assert {*FIGURES, "model.joblib", "cv_results.csv", "config.yaml"} <= artifacts
     [version] = client.search_model_versions(f"name='{cfg.tracking.register_model}'")
     assert version.run_id == run.info.run_id

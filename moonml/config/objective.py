@@ -9,9 +9,12 @@ from collections.abc import Callable, Mapping
 from omegaconf import DictConfig, OmegaConf
 
 from moonml.errors import MoonmlError
+from moonml.evaluation.names import BINARY, CV_BEST_SCORE, MULTICLASS
 
-# Every metric a run logs: the test-set metrics of moonml.evaluation.metrics and the search's best CV score.
-METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "cv_best_score")
+# Every metric a run may log: the test-set metrics of moonml.evaluation.metrics (those for two
+# classes or for more: moonml.evaluation.label_checks checks the choice against the data) and the
+# search's best CV score.
+METRICS = (*dict.fromkeys(BINARY + MULTICLASS), CV_BEST_SCORE)
 DIRECTIONS = ("maximize", "minimize")
 
 

@@ -5,6 +5,7 @@ of it is drawn.
 """
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,10 @@ from sklearn.base import ClassifierMixin
 from moonml.data.moons import FEATURES, LABEL
 from moonml.errors import MoonmlError
 
-# Blue and orange stay distinct for the common colour-vision deficiencies.
-CLASS_COLOURS = {0: "#1f77b4", 1: "#ff7f0e"}
+Columns = tuple[Sequence[str], str]  # the two feature names, and the label's
+
+# Blue and orange (for the first and second class) stay distinct for the common colour-vision deficiencies.
+CLASS_COLOURS = ("#1f77b4", "#ff7f0e")
 PROBABILITY_MAP = LinearSegmentedColormap.from_list("moonml", [CLASS_COLOURS[0], "#f7f7f7", CLASS_COLOURS[1]])
 MAX_POINTS = 2000  # per data set drawn
 GRID_STEPS = 200  # probability mesh resolution per axis
@@ -39,10 +42,13 @@ def _sample(frame: pd.DataFrame, seed: int) -> pd.DataFrame:
     return frame if len(frame) <= MAX_POINTS else frame.sample(MAX_POINTS, random_state=seed)
 
 
-def _scatter_classes(axes, frame: pd.DataFrame, label: str, **style) -> None:
-    for cls, colour in CLASS_COLOURS.items():
-        rows = frame[frame[LABEL] == cls]
-        axes.scatter(rows["x1"], rows["x2"], color=colour, label=f"{label} y={cls}", **style)
+def _scatter_classes(
+    axes, frame: pd.DataFrame, name: str, columns: Columns, classes: Sequence, **style
+) -> None:
+    (first, second), label = columns
+    for cls, colour in zip(classes, CLASS_COLOURS, strict=True):
+        rows = frame[frame[label] == cls]
+        axes.scatter(rows[first], rows[second], color=colour, label=f"{name} {label}={cls}", **style)
 
 
 def _misclassified_label(plotted: int, drawn: int, errors: int, rows: int) -> str:
@@ -52,21 +58,32 @@ def _misclassified_label(plotted: int, drawn: int, errors: int, rows: int) -> st
 
 
 def decision_boundary_figure(
-    model: ClassifierMixin, train: pd.DataFrame, test: pd.DataFrame, seed: int = 0
+    model: ClassifierMixin,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    seed: int = 0,
+    columns: Columns = (FEATURES, LABEL),
 ) -> Figure:
-    """P(y=1) shading, the 0.5 boundary, train and test points, misclassified test points ringed."""
-    wrong = pd.Series(model.predict(test[FEATURES]) != test[LABEL].to_numpy(), index=test.index)
+    """P(y=1) shading, the 0.5 boundary, train and test points, misclassified test points ringed.
+
+    For two numeric features and two classes (`columns`: the feature names and the label), y=1
+    being the model's classes_[1].
+    """
+    features, label = columns
+    (first, second), classes = features, model.classes_
+    wrong = pd.Series(model.predict(test[features]) != test[label].to_numpy(), index=test.index)
     accuracy = 1 - wrong.mean()
     scale = MANY_POINTS if max(len(train), len(test)) > MAX_POINTS else FEW_POINTS
     train_style, test_style, ring_style = scale
     drawn_train, drawn_test = _sample(train, seed), _sample(test, seed)
     both = pd.concat([drawn_train, drawn_test])
     margin = 0.5
-    x1 = np.linspace(both["x1"].min() - margin, both["x1"].max() + margin, GRID_STEPS)
-    x2 = np.linspace(both["x2"].min() - margin, both["x2"].max() + margin, GRID_STEPS)
+    x1 = np.linspace(both[first].min() - margin, both[first].max() + margin, GRID_STEPS)
+    x2 = np.linspace(both[second].min() - margin, both[second].max() + margin, GRID_STEPS)
     mesh1, mesh2 = np.meshgrid(x1, x2)
-    mesh = pd.DataFrame({"x1": mesh1.ravel(), "x2": mesh2.ravel()})
-    probability = model.predict_proba(mesh[FEATURES])[:, 1].reshape(mesh1.shape)
+    mesh = pd.DataFrame({first: mesh1.ravel(), second: mesh2.ravel()})
+    probability = model.predict_proba(mesh[features])[:, 1].reshape(mesh1.shape)
+    positive = f"P({label}={classes[1]})"
 
     figure = Figure(figsize=(8, 6.5), layout="constrained")
     axes = figure.add_subplot()
@@ -74,22 +91,22 @@ def decision_boundary_figure(
         mesh1, mesh2, probability, levels=np.linspace(0, 1, 11), cmap=PROBABILITY_MAP, alpha=0.45
     )
     axes.contour(mesh1, mesh2, probability, levels=[0.5], colors="black", linewidths=1.2)
-    figure.colorbar(shading, ax=axes, label="predicted P(y=1)")
-    _scatter_classes(axes, drawn_train, "train", **train_style)
-    _scatter_classes(axes, drawn_test, "test", **test_style)
+    figure.colorbar(shading, ax=axes, label=f"predicted {positive}")
+    _scatter_classes(axes, drawn_train, "train", columns, classes, **train_style)
+    _scatter_classes(axes, drawn_test, "test", columns, classes, **test_style)
     ringed = drawn_test[wrong[drawn_test.index]]
     axes.scatter(
-        ringed["x1"],
-        ringed["x2"],
+        ringed[first],
+        ringed[second],
         facecolors="none",
         edgecolors="crimson",
         label=_misclassified_label(len(ringed), len(drawn_test), int(wrong.sum()), len(test)),
         **ring_style,
     )
     axes.set(
-        xlabel="x1",
-        ylabel="x2",
-        title=f"Decision boundary (black line: P(y=1) = 0.5), test accuracy {accuracy:.3f}",
+        xlabel=first,
+        ylabel=second,
+        title=f"Decision boundary (black line: {positive} = 0.5), test accuracy {accuracy:.3f}",
     )
     markerscale = 1.5 if scale is MANY_POINTS else 1.0  # tiny markers stay visible in the legend
     axes.legend(loc="lower left", fontsize="small", framealpha=0.9, markerscale=markerscale)
@@ -102,15 +119,19 @@ def _rows_title(name: str, drawn: int, rows: int) -> str:
     return f"{name} set: {drawn:,} of {rows:,} rows plotted"
 
 
-def data_figure(train: pd.DataFrame, test: pd.DataFrame, seed: int = 0) -> Figure:
-    """Train and test sets side by side, on the same axes limits."""
+def data_figure(
+    train: pd.DataFrame, test: pd.DataFrame, seed: int = 0, columns: Columns = (FEATURES, LABEL)
+) -> Figure:
+    """Train and test sets side by side, on the same axes limits (two features, two classes)."""
+    (first, second), label = columns
+    classes = sorted(pd.unique(train[label]))
     figure = Figure(figsize=(11, 4.8), layout="constrained")
     left, right = figure.subplots(1, 2, sharex=True, sharey=True)
     for axes, frame, name in ((left, train, "train"), (right, test, "test")):
         drawn = _sample(frame, seed)
         style = {"s": 4, "alpha": 0.4} if len(frame) > MAX_POINTS else {"s": 14, "alpha": 0.7}
-        _scatter_classes(axes, drawn, name, edgecolors="none", **style)
-        axes.set(title=_rows_title(name, len(drawn), len(frame)), xlabel="x1", ylabel="x2")
+        _scatter_classes(axes, drawn, name, columns, classes, edgecolors="none", **style)
+        axes.set(title=_rows_title(name, len(drawn), len(frame)), xlabel=first, ylabel=second)
         axes.legend(loc="lower left", fontsize="small", markerscale=1.5)
     return figure
 
