@@ -58,7 +58,8 @@ def shares_forests(estimator: BaseEstimator, param_grid: Any, scoring: Any) -> b
         and prefix + "warm_start" not in param_grid
         # Another RandomState object would be consumed by the first fit of each forest.
         and isinstance(forest.get_params()["random_state"], numbers.Integral)
-        and (scoring is None or isinstance(scoring, str))
+        # One scorer (a name or a scorer object), not several metrics at once.
+        and (scoring is None or isinstance(scoring, str) or callable(scoring))
     )
 
 

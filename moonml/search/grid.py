@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid
 from moonml.config.estimator import import_classifier
 from moonml.data.split import Split
 from moonml.errors import MoonmlError
+from moonml.evaluation.scoring import search_scoring
 from moonml.search.forests import SharedForestSearch, shares_forests
 from moonml.search.pipeline import make_model, model_grid, with_user_names
 from moonml.search.workers import lost_workers_fail_the_search
@@ -85,13 +86,14 @@ def grid_search(
     grid = model_grid(plain_grid(model_cfg), estimator)
     settings = {
         "cv": model_cfg.cv,
-        "scoring": model_cfg.scoring,
+        # Two-class scorers score classes_[1], as the test metrics do (not the label 1).
+        "scoring": search_scoring(model_cfg.scoring, split.train[split.label].unique()),
         "n_jobs": model_cfg.n_jobs,
         "error_score": "raise",  # a candidate that fails to fit fails the run, not a silent NaN
     }
     # Counters of jobs running side by side would overwrite one another on the same line.
     show_progress = sys.stderr.isatty() and not shares_terminal
-    if shares_forests(estimator, grid, model_cfg.scoring):
+    if shares_forests(estimator, grid, settings["scoring"]):
         search = SharedForestSearch(
             estimator, grid, progress=_show_progress if show_progress else None, **settings
         )

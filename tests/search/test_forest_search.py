@@ -16,6 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 from moonml.data.split import Split
+from moonml.evaluation.scoring import search_scoring
 from moonml.search.forests import SharedForestSearch, shares_forests
 from moonml.search.grid import configured_estimator, grid_search
 from moonml.search.lifeline import workers_exit_with_this_process
@@ -335,3 +336,15 @@ def test_other_estimators_behind_the_pipeline_keep_the_users_names() -> None:
         "ColumnTransformer",
         "LogisticRegression",
     ]
+
+
+@pytest.mark.parametrize(("estimator", "grid"), FORESTS.values(), ids=FORESTS.keys())
+def test_a_scorer_object_for_string_labels_same_results_as_gridsearchcv(estimator, grid: dict) -> None:
+    """moonml hands the search f1 of classes_[1] as a scorer object on labels that are not 0/1."""
+    X, y = table(breast_cancer(), "target")
+    y = y.map({0: "malignant", 1: "benign"})
+    scoring = search_scoring("f1", y.unique())
+    assert callable(scoring) and shares_forests(estimator, grid, scoring)
+    reference = GridSearchCV(estimator, grid, cv=3, scoring=scoring, n_jobs=2).fit(X, y)
+    shared = SharedForestSearch(estimator, grid, cv=3, scoring=scoring, n_jobs=2).fit(X, y)
+    assert_same_search(reference, shared, X.head(40))
