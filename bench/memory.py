@@ -1,12 +1,13 @@
 """Peak memory of moonml against the plain script, on the same two-moons rows, measured alike.
 
 Generates N rows of two moons (`python -m moonml.data generate`), then runs, alternately,
-`python -m moonml` with full tracking (the embedded sqlite store, model registration) and
-bench/reference.py (GridSearchCV, no tracking) on those files with the same reduced grid, and
-samples the memory of all the processes of each run together five times a second: moonml's run,
-its search workers and their forkserver, its MLflow helper; the script and its joblib workers.
-PSS, not a sum of RSS: pages several processes share (libraries, the search's memory-mapped
-data) are counted once, as the machine holds them once. Prints each round and the medians.
+`python -m moonml` with full tracking (the embedded sqlite store, model registration),
+bench/reference.py (GridSearchCV, no tracking) and `python -m moonml tracking=none` on those
+files with the same reduced grid, and samples the memory of all the processes of each run
+together five times a second: moonml's run, its search workers and their forkserver, its MLflow
+helper; the script and its joblib workers. PSS, not a sum of RSS: pages several processes share
+(libraries, the search's memory-mapped data) are counted once, as the machine holds them once.
+Prints each round, each process' share at the peak, and the medians.
 
     python bench/memory.py 1000000 [--repeats 1]
 """
@@ -40,16 +41,17 @@ def main() -> None:
         generate = [sys.executable, "-m", "moonml.data", "generate", "--output", str(scratch / "data")]
         subprocess.run([*generate, "--samples", str(args.samples)], check=True, capture_output=True)
         train, test = scratch / "data" / "train.csv", scratch / "data" / "test.csv"
+        moonml = [
+            sys.executable,
+            "-m",
+            "moonml",
+            f"data.train_path={train}",
+            f"data.test_path={test}",
+            "hydra.run.dir=run",
+            *overrides(GRID),
+        ]
         commands = {
-            "moonml": [
-                sys.executable,
-                "-m",
-                "moonml",
-                f"data.train_path={train}",
-                f"data.test_path={test}",
-                "hydra.run.dir=run",
-                *overrides(GRID),
-            ],
+            "moonml": moonml,
             "reference": [
                 sys.executable,
                 str(BENCH / "reference.py"),
@@ -67,10 +69,12 @@ def main() -> None:
                 print(f"round {round_} {label}: peak {peak / 1e6:.0f} MB, wall {seconds:.1f} s; at the peak:")
                 for pid, (process, pss) in sorted(at_peak.items()):
                     print(f"    {pss / 1e6:6.0f} MB  {pid:>7}  {process[:100]}", flush=True)
-    moonml, reference = (statistics.median(peaks[label]) for label in commands)
-    print(f"{args.samples:,} rows, grid {json.dumps(GRID)}, {args.repeats} round(s)")
-    print(f"median peak memory (PSS, all processes): moonml {moonml:.0f} MB, plain script {reference:.0f} MB")
-    print(f"moonml / plain script: {moonml / reference:.2f}")
+    reference = statistics.median(peaks["reference"])
+    print(f"{args.samples:,} rows, grid {json.dumps(GRID)}, {args.repeats} round(s); median peak memory")
+    print(f"(PSS, all processes): plain script {reference:.0f} MB")
+    for label in ("moonml", "moonml tracking=none"):
+        median = statistics.median(peaks[label])
+        print(f"{label}: {median:.0f} MB, {median / reference:.2f} x the plain script's")
 
 
 if __name__ == "__main__":
