@@ -30,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from moonml.errors import MoonmlError
-from moonml.search.lifeline import exit_with, serve_as_worker_of
+from moonml.search.lifeline import exit_with, serve_as_worker_of, share_parent_pages
 from moonml.search.lost_process import how_it_ended, oom_kills
 
 # What the forkserver imports once, for every worker it forks.
@@ -186,6 +186,7 @@ def _main_is_not_reimported() -> bool:
 
 def _serve(shared_path: str, moonml_pid: int) -> None:
     global _shared
+    share_parent_pages()  # first: before a collection scans what the forkserver imported
     import joblib
 
     serve_as_worker_of(os.getppid())  # the forkserver
