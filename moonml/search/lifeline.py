@@ -33,9 +33,9 @@ def _watch(parent_pid: int) -> None:
 def share_parent_pages() -> None:
     """In a forked child: keep the objects it inherited out of its garbage collections.
 
-    A collection writes to each object it scans, and a write copies the page the object lies on:
-    the forked MLflow helper and search workers each copied much of their parent's heap (the
-    imports, the data's Python objects). Frozen, those pages stay shared with the parent.
+    A collection writes to each object it scans, and in a forked child a write copies the page
+    the object lies on: the parent's imports and objects would be copied bit by bit. Frozen,
+    they are never scanned, and their pages stay shared with the parent.
     """
     gc.freeze()
 
