@@ -21,12 +21,14 @@ import contextlib
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from moonml.errors import MoonmlError
@@ -37,6 +39,8 @@ from moonml.search.lost_process import how_it_ended, oom_kills
 PRELOAD = ["moonml.search.forests"]
 # In a worker: the arguments every task of the search shares, mapped once (the data, the folds).
 _shared: tuple = ()
+# The shared file's folder: this prefix, then the pid of the moonml that wrote it.
+SHARED_PREFIX = "moonml-search-"
 # In moonml's process: whether the entry point started the forkserver.
 _started = {"forkserver": False}
 
@@ -81,10 +85,29 @@ def _shared_file(shared: tuple) -> Iterator[str]:
     """`shared` written once for the workers to map: its arrays are then one copy in memory."""
     import joblib
 
-    with tempfile.TemporaryDirectory(prefix="moonml-search-") as folder:
+    _remove_orphaned_files()
+    with tempfile.TemporaryDirectory(prefix=f"{SHARED_PREFIX}{os.getpid()}-") as folder:
         path = os.path.join(folder, "shared.joblib")
         joblib.dump(shared, path)
         yield path
+
+
+def _remove_orphaned_files() -> None:
+    """Remove the shared files of searches whose moonml was killed (it could not remove them)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SHARED_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SHARED_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # sends nothing: only asks whether it exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _in_pool(context: Any, workers: int, calls: list[tuple], shared: tuple) -> Iterator[Any]:
