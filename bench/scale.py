@@ -25,18 +25,21 @@ from pathlib import Path
 ROW_BYTES = 3 * 8
 
 
-def session_pss(session_id: int) -> int:
-    """Bytes of memory used by all the live processes of a session, shared pages counted once."""
-    total = 0
+def session_pss(session_id: int) -> dict[int, tuple[str, int]]:
+    """Each live process of a session: its command line and its memory in bytes (PSS: shared
+    pages split between the processes sharing them, so the values add up to what they hold)."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[3]) != session_id:
                 continue
             rollup = (stat.parent / "smaps_rollup").read_text().splitlines()
+            command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue  # it ended while we looked
-        total += next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
-    return total
+        pss = next(int(line.split()[1]) * 1024 for line in rollup if line.startswith("Pss:"))
+        found[int(stat.parent.name)] = (command.strip(), pss)
+    return found
 
 
 def grid_json(text: str) -> str:
@@ -49,21 +52,25 @@ def grid_json(text: str) -> str:
     return json.dumps(grid)
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall time and peak memory (PSS, all its processes together) of `command`."""
+def measure(command: list[str], cwd: Path) -> tuple[float, int, dict[int, tuple[str, int]]]:
+    """Wall time and peak memory (PSS, all its processes together) of `command`, and each
+    process' share at that peak."""
     with open(cwd / "console.txt", "w") as console:
         start = time.perf_counter()
         process = subprocess.Popen(
             command, cwd=cwd, stdout=console, stderr=subprocess.STDOUT, start_new_session=True
         )
-        peak = 0
+        peak, at_peak = 0, {}
         while process.poll() is None:
-            peak = max(peak, session_pss(process.pid))
+            members = session_pss(process.pid)
+            total = sum(pss for _, pss in members.values())
+            if total > peak:
+                peak, at_peak = total, members
             time.sleep(0.2)
         seconds = time.perf_counter() - start
     if process.returncode != 0:
         sys.exit(f"{command[1]} failed:\n{(cwd / 'console.txt').read_text()}")
-    return seconds, peak
+    return seconds, peak, at_peak
 
 
 def main() -> None:
@@ -78,7 +85,7 @@ def main() -> None:
         scratch = Path(scratch)
         if args.reference is None:
             command = [sys.executable, "-m", "moonml", "data=generated", f"data.n_samples={args.samples}"]
-            seconds, peak = measure([*command, *args.overrides, "hydra.run.dir=run"], scratch)
+            seconds, peak, _ = measure([*command, *args.overrides, "hydra.run.dir=run"], scratch)
             label = " ".join(args.overrides) or "no overrides"
             model = scratch / "run" / "model.joblib"
         else:
@@ -87,7 +94,7 @@ def main() -> None:
             reference = Path(__file__).resolve().parent / "reference.py"
             train, test = scratch / "train.csv", scratch / "test.csv"
             command = [sys.executable, str(reference), str(train), str(test), str(scratch), args.reference]
-            seconds, peak = measure(command, scratch)
+            seconds, peak, _ = measure(command, scratch)
             label, model = f"bench/reference.py, grid {args.reference}", scratch / "model.joblib"
         model_mb = model.stat().st_size / 1e6
     data_mb = args.samples * ROW_BYTES / 1e6

@@ -14,7 +14,7 @@ from typing import Any
 from azureml_launcher import api as launcher
 
 from moonml.azure import parse_version, require_module, user_errors
-from moonml.data.azureml import RegisteredDataset, check_upload_folder
+from moonml.data.azureml import RegisteredDataset, check_upload, upload_folder
 from moonml.errors import MoonmlError
 
 
@@ -40,23 +40,23 @@ def tracking_uri(azureml_settings: Mapping[str, Any], connection: Any = None) ->
 
 
 def register_data(azureml_settings: Mapping[str, Any], name: str, path: str) -> RegisteredDataset:
-    """Upload folder `path` and register it as a new version of the uri_folder data asset `name`.
+    """Upload `path` (a table or a folder) and register it as a new version of uri_folder data asset `name`.
 
     The SDK uploads into a folder named by the content's hash, so versions never share files.
     """
-    folder = check_upload_folder(path)
+    upload = check_upload(path)
     if not name:
         raise MoonmlError("--name must not be empty")
     connection = connect(azureml_settings)
     from azure.ai.ml.constants import AssetTypes
     from azure.ai.ml.entities import Data
 
-    # No version: the SDK takes the next one after the latest.
-    asset = Data(name=name, path=str(folder.absolute()), type=AssetTypes.URI_FOLDER)
-    with user_errors():
+    with upload_folder(upload) as folder, user_errors():
+        # No version: the SDK takes the next one after the latest.
+        asset = Data(name=name, path=str(folder.absolute()), type=AssetTypes.URI_FOLDER)
         created = connection.call(
             lambda: connection.client.data.create_or_update(asset),
-            f"uploading {folder} and registering data asset {name!r} in {connection.label}",
+            f"uploading {upload} and registering data asset {name!r} in {connection.label}",
         )
     return RegisteredDataset(name=name, version=int(created.version), datastore_path=str(created.path))
 

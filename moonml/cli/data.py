@@ -2,8 +2,9 @@
 
 python -m moonml.data generate --output data [--samples 1000 --noise 0.2 --test-size 0.2 --seed 42]
     [--force]   (without it, existing train.csv / test.csv are never overwritten)
-python -m moonml.data register --name moon_dataset [--path data] [--target datasets/moons]
+python -m moonml.data register --name moon_dataset [--path data] [--target datasets/NAME]
     [azureml.KEY=VALUE ...]   (needs the azure extra; workspace settings as for tracking=azureml)
+    --path: a CSV or Parquet file, or a folder of them (e.g. train.csv and test.csv)
 """
 
 import argparse
@@ -29,14 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     register = commands.add_parser(
         "register",
-        help="upload a CSV folder to the AzureML workspace's default datastore and register it",
+        help="upload a table (CSV or Parquet file, or a folder of them) to the AzureML workspace's "
+        "default datastore and register it",
     )
     register.add_argument("--name", required=True, help="dataset name, e.g. moon_dataset")
-    register.add_argument("--path", default="data", help="local folder to upload (default data)")
+    register.add_argument(
+        "--path", default="data", help="CSV or Parquet file, or folder of them, to upload (default data)"
+    )
     register.add_argument(
         "--target",
-        default="datasets/moons",
-        help="folder on the default datastore (default datasets/moons)",
+        help="folder on the default datastore (sdk v1; default datasets/NAME; moon_dataset: datasets/moons)",
     )
     register.add_argument(
         "overrides",
@@ -51,13 +54,14 @@ def register(args: argparse.Namespace) -> None:
     # Imported here: the base install (no azure extra) must run `generate` without them.
     from moonml.azure import v2
     from moonml.azure.settings import load_azureml_settings
-    from moonml.data.azureml import register_dataset
+    from moonml.data.azureml import default_target, register_dataset
 
     settings = load_azureml_settings(args.overrides)
     if v2.uses_v2(settings):  # a uri_folder data asset; the SDK picks the upload folder
         dataset = v2.register_data(settings, args.name, args.path)
     else:
-        dataset = register_dataset(settings, name=args.name, path=args.path, target=args.target)
+        target = default_target(args.name) if args.target is None else args.target
+        dataset = register_dataset(settings, name=args.name, path=args.path, target=target)
     print(f"registered dataset {dataset.name} version {dataset.version}")
     print(f"datastore path: {dataset.datastore_path}")
 

@@ -11,6 +11,7 @@ from moonml.config.objective import objective_problems
 from moonml.config.schema import added_key_problems
 from moonml.data.moons import setting_problems
 from moonml.errors import MoonmlError
+from moonml.tracking.names import naming_problems
 from moonml.tracking.store_check import check_scheme
 from moonml.tracking.uri import tracking_uri
 
@@ -19,6 +20,7 @@ def check_config(cfg: DictConfig) -> None:
     """Raise one MoonmlError listing every problem, rather than failing on the first."""
     problems = added_key_problems(cfg) + seed_and_jobs_problems(cfg) + config_problems(cfg.model)
     problems += value_problems(cfg.model) + objective_problems(cfg.objective) + table_problems(cfg.data)
+    problems += naming_problems(cfg.tracking)
     if cfg.data.source == "generated":
         settings = (cfg.data.n_samples, cfg.data.noise, cfg.data.test_size, cfg.data.seed)
         problems += [

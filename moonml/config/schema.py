@@ -13,6 +13,8 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from moonml.tracking.names import experiment_name, model_name
+
 
 def _config_dir() -> str:
     """The folder of moonml's own configs: conf/ in the package, else conf/ beside it.
@@ -40,6 +42,7 @@ class CsvData:
     test_size: float = 0.2  # with `path`: the fraction of rows held out (stratified, seeded by `seed`)
     label: str = "y"  # the column holding the classes (numbers, text or true/false; two or more)
     features: Optional[list[str]] = None  # the columns learned from; None: every other column
+    name: Optional[str] = None  # names the experiment and model; None: from the data file or its folder
 
 
 @dataclass
@@ -49,12 +52,14 @@ class GeneratedData:
     noise: float = 0.2  # standard deviation of the Gaussian noise added by make_moons
     test_size: float = 0.2  # fraction of rows held out for the test set
     seed: int = 42  # conf/data/generated.yaml sets the top-level seed
+    name: Optional[str] = None  # names the experiment and model (conf/data/generated.yaml: moon)
 
 
 @dataclass
 class AzureMLData:
     source: str = "azureml"
-    name: str = "moon_dataset"  # registered file dataset holding train.csv and test.csv
+    # The registered file dataset; without `_dataset`, it names the experiment and model (moon).
+    name: str = "moon_dataset"
     version: Optional[str] = None  # None: the latest version
     mode: str = "mount"  # how an AzureML job receives it: mount (read on demand) | download (copied first)
     # The SDK that registered it (moonml.data register uses azureml.sdk, v1 unless set): an SDK v2
@@ -83,12 +88,18 @@ class NoTracking:
     backend: str = "none"
 
 
+# Named after the data (moonml.tracking.names): moonml and moon_model for the tutorial's moon data,
+# churnml and churn_model for data named churn.
+EXPERIMENT_NAME = "${moonml.experiment_name:${data}}"
+MODEL_NAME = "${moonml.model_name:${data}}"
+
+
 @dataclass
 class MlflowTracking:
     backend: str = "mlflow"
     uri: Optional[str] = None  # None: $MLFLOW_TRACKING_URI, else MLflow's embedded sqlite store
-    experiment_name: str = "moonml"
-    register_model: Optional[str] = "moon_model"  # None skips registration
+    experiment_name: str = EXPERIMENT_NAME  # <data name>ml
+    register_model: Optional[str] = MODEL_NAME  # <data name>_model; None skips registration
     # Moved to a new version only when it beats the holder's objective on the same data (equal
     # data.* tags); None: no alias.
     champion_alias: Optional[str] = "champion"
@@ -98,8 +109,8 @@ class MlflowTracking:
 @dataclass
 class AzureMLTracking:
     backend: str = "azureml"  # the workspace's MLflow URI; inside an AzureML job, the job's run
-    experiment_name: str = "moonml"
-    register_model: Optional[str] = "moon_model"  # registered in the workspace's model registry
+    experiment_name: str = EXPERIMENT_NAME
+    register_model: Optional[str] = MODEL_NAME  # registered in the workspace's model registry
     champion_alias: Optional[str] = "champion"  # best version by the objective; None: no alias
     request_timeout_s: int = 4
 
@@ -195,6 +206,9 @@ def register_schemas() -> None:
     warnings.filterwarnings(
         "ignore", r"provider=hydra\.searchpath in main, path=conf is not available", UserWarning
     )
+    for resolver, name_of in (("moonml.experiment_name", experiment_name), ("moonml.model_name", model_name)):
+        if not OmegaConf.has_resolver(resolver):
+            OmegaConf.register_new_resolver(resolver, name_of)
     store = ConfigStore.instance()
     for place, schema in SCHEMAS.items():
         group, _, name = f"schema/{place}".rpartition("/")

@@ -1,4 +1,5 @@
-"""The moon dataset on AzureML: register a CSV folder, and get it back as a local folder.
+"""Datasets on AzureML: register a table (a CSV or Parquet file, or a folder of them), and get it
+back as a local folder.
 
 Inside an AzureML job the dataset arrives already mounted or downloaded, and AzureML says where
 in an environment variable, so no SDK call (and no azure import) is needed there:
@@ -12,16 +13,23 @@ dataset is ``data.name`` is read (an input named like the dataset, when none is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
-from collections.abc import Mapping
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moonml.azure import INSTALL_HINT, connect, parse_version, sdk_call
-from moonml.data.csv import read_checked, read_split
+from moonml.data.csv import read_split
 from moonml.errors import MoonmlError
+
+TABLE_SUFFIXES = (".csv", ".parquet", ".pq")  # Parquet by its extension, as data=moons reads it
+# The tutorial uploaded its moon_dataset to datasets/moons; any other dataset gets its own folder.
+TUTORIAL_TARGETS = {"moon_dataset": "datasets/moons"}
 
 
 @dataclass(frozen=True)
@@ -58,32 +66,78 @@ def mounted_input(name: str, env: Mapping[str, str] | None = None) -> str | None
     return None
 
 
-def check_upload_folder(path: str) -> Path:
-    """Refuse a folder that would register a dataset moonml cannot train on."""
-    folder = Path(path)
-    if not folder.is_dir():
-        raise MoonmlError(f"--path {path}: no such folder (the folder with train.csv and test.csv)")
-    csvs = sorted(folder.rglob("*.csv"))
-    if not csvs:
-        raise MoonmlError(
-            f"--path {path}: no CSV files to upload (write some with "
-            "`python -m moonml.data generate --output DIR`)"
-        )
-    for csv in csvs:
-        read_checked(str(csv))
-    return folder
+def default_target(name: str) -> str:
+    """Where `register` uploads dataset `name` unless told: a folder of its own per name."""
+    return TUTORIAL_TARGETS.get(name, f"datasets/{name}")
+
+
+def check_upload(path: str) -> Path:
+    """The table file, or folder of tables, to upload; refused when a table in it is unreadable.
+
+    Columns are not checked here: the data option that trains on it names its label and features.
+    """
+    where = Path(path)
+    if where.is_file():
+        if where.suffix.lower() not in TABLE_SUFFIXES:
+            raise MoonmlError(f"--path {path}: not a CSV or Parquet file (.csv, .parquet or .pq)")
+        tables = [where]
+    elif where.is_dir():
+        tables = sorted(p for p in where.rglob("*") if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES)
+        if not tables:
+            raise MoonmlError(
+                f"--path {path}: no CSV or Parquet files to upload (two moons to try it with: "
+                "`python -m moonml.data generate --output DIR`)"
+            )
+    else:
+        raise MoonmlError(f"--path {path}: no such file or folder (a table file, or a folder of them)")
+    for table in tables:
+        check_table(table)
+    return where
+
+
+def check_table(path: Path) -> None:
+    """Refuse a table file that pandas cannot read, or that has no rows."""
+    import pandas as pd
+
+    parquet = path.suffix.lower() != ".csv"
+    kind = "Parquet" if parquet else "CSV"
+    try:
+        frame = pd.read_parquet(path) if parquet else pd.read_csv(path, encoding_errors="surrogateescape")
+    except pd.errors.EmptyDataError:
+        raise MoonmlError(f"{path}: the file is empty") from None
+    except OSError as err:
+        raise MoonmlError(f"{path}: cannot read the file ({err.strerror or err})") from None
+    except (pd.errors.ParserError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise MoonmlError(f"{path}: not a readable {kind} file ({err})") from None
+    if frame.empty:
+        raise MoonmlError(f"{path}: the file has a header but no rows")
+
+
+@contextlib.contextmanager
+def upload_folder(path: Path) -> Iterator[Path]:
+    """The folder to upload: `path` itself, or a temporary folder holding file `path` alone.
+
+    Datasets are folders (data=azureml reads one); a file's neighbours stay on this machine.
+    """
+    if path.is_dir():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="moonml-upload-") as folder:
+        shutil.copy2(path, Path(folder) / path.name)
+        yield Path(folder)
 
 
 def register_dataset(
     azureml_settings: Mapping[str, Any], name: str, path: str, target: str
 ) -> RegisteredDataset:
-    """SDK v1: upload folder `path` to `target` on the default datastore; register it as file dataset `name`.
+    """SDK v1: upload `path` (a table or a folder) to `target` on the default datastore; register it
+    as file dataset `name`.
 
     A new version is added when `name` exists. Versions of one name that share a target share
     its files: a later upload overwrites them, so give each version its own --target to keep
     older versions' data.
     """
-    folder = check_upload_folder(path)
+    upload = check_upload(path)
     target = target.strip("/")
     if not name or not target:
         raise MoonmlError("--name and --target must not be empty")
@@ -97,13 +151,14 @@ def register_dataset(
         f"finding the default datastore of AzureML workspace {workspace.name!r}",
     )
     where = f"{datastore.name}/{target}"
-    sdk_call(
-        lambda: Dataset.File.upload_directory(
-            src_dir=str(folder), target=(datastore, target), overwrite=True, show_progress=False
-        ),
-        azureml_settings,
-        f"uploading {folder} to {where}",
-    )
+    with upload_folder(upload) as folder:
+        sdk_call(
+            lambda: Dataset.File.upload_directory(
+                src_dir=str(folder), target=(datastore, target), overwrite=True, show_progress=False
+            ),
+            azureml_settings,
+            f"uploading {upload} to {where}",
+        )
     # No validation call: the upload above has just written the files there.
     dataset = Dataset.File.from_files(path=[(datastore, target)], validate=False)
     registered = sdk_call(

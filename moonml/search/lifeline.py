@@ -6,6 +6,7 @@ alive, and with it the resource trackers that hold the other end of its pipes (t
 there 23 minutes later). So each such process watches its parent and exits once it is gone.
 """
 
+import gc
 import os
 import signal
 import threading
@@ -27,6 +28,16 @@ def _watch(parent_pid: int) -> None:
     while os.getppid() == parent_pid:
         time.sleep(POLL_S)
     os._exit(1)
+
+
+def share_parent_pages() -> None:
+    """In a forked child: keep the objects it inherited out of its garbage collections.
+
+    A collection writes to each object it scans, and in a forked child a write copies the page
+    the object lies on: the parent's imports and objects would be copied bit by bit. Frozen,
+    they are never scanned, and their pages stay shared with the parent.
+    """
+    gc.freeze()
 
 
 def exit_with(pid: int) -> None:

@@ -10,6 +10,10 @@ the workers will not import the main module: a worker prepares itself like a spa
 which re-imports a main script (one without an `if __name__ == "__main__"` guard would run
 again); `python -m pkg` mains are not re-imported. Elsewhere (a script calling `train(cfg)`, the
 `moonml` console script, Windows, which has no forkserver) joblib runs the tasks as before.
+
+The data and folds every task shares reach the workers as one file each maps read-only, as
+joblib's own workers receive large arrays: a copy per worker made moonml's search take more
+memory than the plain script's at a million rows.
 """
 
 import atexit
@@ -17,21 +21,26 @@ import contextlib
 import multiprocessing
 import os
 import re
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from moonml.errors import MoonmlError
-from moonml.search.lifeline import exit_with, serve_as_worker_of
+from moonml.search.lifeline import exit_with, serve_as_worker_of, share_parent_pages
 from moonml.search.lost_process import how_it_ended, oom_kills
 
 # What the forkserver imports once, for every worker it forks.
 PRELOAD = ["moonml.search.forests"]
-# In a worker: the arguments every task of the search shares, sent once (the data, the folds).
+# In a worker: the arguments every task of the search shares, mapped once (the data, the folds).
 _shared: tuple = ()
+# The shared file's folder: this prefix, then the pid of the moonml that wrote it.
+SHARED_PREFIX = "moonml-search-"
 # In moonml's process: whether the entry point started the forkserver.
 _started = {"forkserver": False}
 
@@ -71,12 +80,47 @@ def run_tasks(
     yield from _in_pool(context, workers, [(task, item) for item in items], shared)
 
 
+@contextlib.contextmanager
+def _shared_file(shared: tuple) -> Iterator[str]:
+    """`shared` written once for the workers to map: its arrays are then one copy in memory."""
+    import joblib
+
+    _remove_orphaned_files()
+    with tempfile.TemporaryDirectory(prefix=f"{SHARED_PREFIX}{os.getpid()}-") as folder:
+        path = os.path.join(folder, "shared.joblib")
+        joblib.dump(shared, path)
+        yield path
+
+
+def _remove_orphaned_files() -> None:
+    """Remove the shared files of searches whose moonml was killed (it could not remove them)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SHARED_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SHARED_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # sends nothing: only asks whether it exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def _in_pool(context: Any, workers: int, calls: list[tuple], shared: tuple) -> Iterator[Any]:
+    with _shared_file(shared) as shared_path:
+        yield from _in_pool_sharing(context, workers, calls, shared_path)
+
+
+def _in_pool_sharing(context: Any, workers: int, calls: list[tuple], shared_path: str) -> Iterator[Any]:
     # concurrent.futures' pool, not multiprocessing.Pool: that one replaces a dead worker and
     # waits forever for the task it had; this one fails every pending task at once.
     oom_kills_before = oom_kills()
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_serve, initargs=(shared, os.getpid())
+        workers, mp_context=context, initializer=_serve, initargs=(shared_path, os.getpid())
     )
     processes: dict[int, Any] = {}
     try:
@@ -122,7 +166,7 @@ def _lost_worker_error(pid: int | None, exitcode: int | None, oom_kills_before: 
     how, out_of_memory = how_it_ended(exitcode, oom_kills_before)
     worker = f"its worker process {pid}" if pid is not None else "one of its worker processes"
     remedy = (
-        "lower model.n_jobs (each worker holds a copy of the training data) or train on fewer rows"
+        "lower model.n_jobs (each worker copies its folds' rows and grows its forests) or train on fewer rows"
         if out_of_memory
         else "run again"
     )
@@ -163,13 +207,16 @@ def _main_is_not_reimported() -> bool:
     return getattr(main, "__file__", None) is None  # an interactive session
 
 
-def _serve(shared: tuple, moonml_pid: int) -> None:
+def _serve(shared_path: str, moonml_pid: int) -> None:
     global _shared
+    share_parent_pages()  # first: before a collection scans what the forkserver imported
+    import joblib
+
     serve_as_worker_of(os.getppid())  # the forkserver
     # The forkserver exits once nothing holds its "alive" pipe, which every worker it forks does
     # (so they can fork too): the workers watch moonml itself, or a killed moonml left them all.
     exit_with(moonml_pid)
-    _shared = shared
+    _shared = joblib.load(shared_path, mmap_mode="r")  # arrays read-only, mapped from the file
 
 
 def _call(task_and_item: tuple[Callable[..., Any], tuple]) -> Any:

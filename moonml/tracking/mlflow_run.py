@@ -30,7 +30,7 @@ from azureml_launcher.api import first_line
 from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
-from moonml.search.lifeline import exit_with_parent
+from moonml.search.lifeline import exit_with_parent, share_parent_pages
 from moonml.tracking.lost_helper import HelperWatch, end_run_here
 from moonml.tracking.mlflow_calls import (
     end_run,
@@ -315,6 +315,7 @@ def _serve_parent(parent_pid: int, prepare: Callable[[], Any] | None = None) -> 
     # Runs first in the helper process. Ctrl-C (and a SIGTERM to the process group) reach the
     # helper too; the parent decides how the run ends (KILLED) and sends end_run here, so the
     # helper must outlive the signal.
+    share_parent_pages()  # first: forked, it shares this process' heap until a collection
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # No lower priority: niced, the helper got no CPU while the search ran and did all its

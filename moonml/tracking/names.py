@@ -1,6 +1,8 @@
 """The names moonml records runs and models under, which the registry reads back."""
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 # Every run of one sweep carries this tag (the sweep's directory), so the MLflow UI can filter
 # them and the sweep's end (or `python -m moonml.model register-best`) finds them.
@@ -8,6 +10,37 @@ SWEEP_TAG = "moonml.sweep"
 MODEL_PATH = "model"  # the name of the run's model (its artifact path where logged as artifacts)
 # MLflow refuses longer run names.
 MAX_RUN_NAME = 250
+# The AzureML dataset of the moon data is moon_dataset (the tutorial's name), its model moon_model.
+DATASET_SUFFIX = "_dataset"
+
+
+def data_name(data: Mapping[str, Any]) -> str:
+    """What the data is called: `data.name` (an AzureML dataset's without `_dataset`), else its file.
+
+    Without a name: one table file (`data.path`) gives its file name, a train/test pair the
+    folder holding the train file. The tutorial's options say `moon`.
+    """
+    name = data.get("name")
+    if name:
+        return str(name).removesuffix(DATASET_SUFFIX) or str(name)
+    if data.get("path"):
+        return Path(str(data["path"])).stem
+    if data.get("train_path"):
+        return Path(str(data["train_path"])).absolute().parent.name
+    raise ValueError(
+        "data.name: the data has no name to call its experiment and registered model after; "
+        "set data.name (e.g. data.name=churn), or tracking.experiment_name and tracking.register_model"
+    )
+
+
+def experiment_name(data: Mapping[str, Any]) -> str:
+    """`<data name>ml`: moonml for the tutorial's moon data."""
+    return f"{data_name(data)}ml"
+
+
+def model_name(data: Mapping[str, Any]) -> str:
+    """`<data name>_model`: moon_model for the tutorial's moon data."""
+    return f"{data_name(data)}_model"
 
 
 def run_name(overrides: list[str], fallback: str) -> str:
@@ -19,3 +52,13 @@ def run_name(overrides: list[str], fallback: str) -> str:
         parts.append(f"{key.rsplit('.', 1)[-1]}{sep}{short_value}")
     name = ",".join(parts) or fallback
     return name if len(name) <= MAX_RUN_NAME else name[: MAX_RUN_NAME - 3] + "..."
+
+
+def naming_problems(tracking: Mapping[str, Any]) -> list[str]:
+    """Why the run's experiment or model name cannot be had from the data (a config check)."""
+    for key in ("experiment_name", "register_model"):
+        try:
+            tracking.get(key)
+        except ValueError as err:  # OmegaConf's error around data_name's, which says it in one line
+            return [str(err.__cause__ or err)]
+    return []

@@ -156,14 +156,34 @@ def test_register_makes_a_new_uri_folder_version(
     assert thread.startswith("azureml: uploading")
 
 
+def test_register_uploads_a_single_table_file_as_a_folder(
+    monkeypatch: pytest.MonkeyPatch, principal: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uploaded: list[list[str]] = []
+
+    def create_or_update(self: Any, data: Data) -> Any:
+        uploaded.append(sorted(path.name for path in Path(data.path).iterdir()))
+        assert data.type == "uri_folder"  # data=azureml reads a folder, in a job as here
+        return SimpleNamespace(
+            name=data.name, version="1", path="azureml://datastores/x/paths/LocalUpload/cd/"
+        )
+
+    monkeypatch.setattr(DataOperations, "create_or_update", create_or_update)
+    (tmp_path / "churn.csv").write_text("tenure,plan,churned\n3,basic,yes\n40,pro,no\n")
+    (tmp_path / "notes.txt").write_text("stays here")
+    code = data_main(["register", "--name", "churn", "--path", str(tmp_path / "churn.csv"), *OVERRIDES])
+    assert code == 0, capsys.readouterr().err
+    assert uploaded == [["churn.csv"]]
+
+
 def test_register_checks_the_folder_before_any_azure_call(
     monkeypatch: pytest.MonkeyPatch, principal: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(DataOperations, "create_or_update", lambda self, data: pytest.fail("no upload"))
     (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "train.csv").write_text("x1,x2,y\n1,2,7\n")
+    (tmp_path / "bad" / "train.csv").write_text("x1,x2,y\n")  # the columns are the data option's to check
     assert data_main(["register", "--name", "moon_dataset", "--path", str(tmp_path / "bad"), *OVERRIDES]) == 1
-    assert "train.csv" in capsys.readouterr().err
+    assert "train.csv: the file has a header but no rows" in capsys.readouterr().err
 
 
 def registered_model(store: str, tmp_path: Path) -> None:

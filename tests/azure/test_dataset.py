@@ -42,7 +42,13 @@ def azure_boundary(monkeypatch, offline_workspace, offline_datastore):
 
     def upload_directory(src_dir, target, pattern=None, overwrite=False, show_progress=True):
         calls["upload"].append(
-            {"src_dir": src_dir, "target": target, "overwrite": overwrite, "pattern": pattern}
+            {
+                "src_dir": src_dir,
+                "target": target,
+                "overwrite": overwrite,
+                "pattern": pattern,
+                "files": sorted(path.name for path in Path(src_dir).rglob("*") if path.is_file()),
+            }
         )
 
     def register(self, workspace, name, description=None, tags=None, create_new_version=False):
@@ -97,9 +103,20 @@ def test_register_custom_target(azure_boundary, tmp_path, capsys) -> None:
 @pytest.mark.parametrize(
     ("setup", "expected"),
     [
-        (lambda d: None, "no such folder"),
-        (lambda d: d.mkdir(), "no CSV files to upload"),
-        (lambda d: (d.mkdir(), (d / "train.csv").write_text("a,b\n1,2\n")), "missing column(s) y"),
+        (lambda d: None, "no such file or folder"),
+        (lambda d: d.mkdir(), "no CSV or Parquet files to upload"),
+        (
+            lambda d: (d.mkdir(), (d / "train.csv").write_text("a,b\n")),
+            "train.csv: the file has a header but no rows",
+        ),
+        (
+            lambda d: (d.mkdir(), (d / "t.parquet").write_text("not parquet")),
+            "t.parquet: not a readable Parquet file",
+        ),
+        (
+            lambda d: d.with_suffix(".txt").write_text("a\n1\n") and d.with_suffix(".txt").rename(d),
+            "CSV or Parquet",
+        ),
     ],
 )
 def test_register_refuses_bad_folders_before_any_azure_call(
@@ -111,6 +128,48 @@ def test_register_refuses_bad_folders_before_any_azure_call(
     err = capsys.readouterr().err
     assert err.startswith("error: ") and expected in err
     assert azure_boundary["upload"] == [] and azure_boundary["register"] == []
+
+
+def breast_cancer_like(rows: int = 30):
+    """A table of another problem: 30 numeric features, label `target` (not x1, x2, y)."""
+    import numpy as np
+    import pandas as pd
+
+    values = np.random.default_rng(0).normal(size=(rows, 30))
+    frame = pd.DataFrame(values, columns=[f"mean {i}" for i in range(30)])
+    frame["target"] = np.arange(rows) % 2
+    return frame
+
+
+def test_register_a_folder_of_any_table_csv_or_parquet(azure_boundary, tmp_path, capsys) -> None:
+    folder = tmp_path / "bc"
+    folder.mkdir()
+    breast_cancer_like().to_parquet(folder / "train.parquet")
+    breast_cancer_like().to_csv(folder / "test.csv", index=False)
+    code = data_main(["register", "--name", "bc_dataset", "--path", str(folder)])
+    assert code == 0, capsys.readouterr().err
+    [upload] = azure_boundary["upload"]
+    assert (upload["src_dir"], upload["files"]) == (str(folder), ["test.csv", "train.parquet"])
+
+
+def test_register_a_single_file(azure_boundary, tmp_path, capsys) -> None:
+    table = tmp_path / "churn.parquet"
+    breast_cancer_like().to_parquet(table)
+    (tmp_path / "unrelated.txt").write_text("not uploaded")
+    code = data_main(["register", "--name", "churn_dataset", "--path", str(table)])
+    assert code == 0, capsys.readouterr().err
+    [upload] = azure_boundary["upload"]
+    assert upload["files"] == ["churn.parquet"]  # that file alone, in a folder of its own
+    assert not Path(upload["src_dir"]).exists()  # a temporary folder, gone after the upload
+
+
+def test_the_default_target_follows_the_dataset_name(azure_boundary, tmp_path) -> None:
+    """Registering another dataset must not overwrite the tutorial's files on the datastore."""
+    folder = copy_data(tmp_path / "data")
+    assert data_main(["register", "--name", "churn_dataset", "--path", str(folder)]) == 0
+    assert data_main(["register", "--name", "moon_dataset", "--path", str(folder)]) == 0
+    targets = [upload["target"][1] for upload in azure_boundary["upload"]]
+    assert targets == ["datasets/churn_dataset", "datasets/moons"]  # moons: the tutorial's folder
 
 
 def test_register_bad_override(tmp_path, capsys) -> None:
