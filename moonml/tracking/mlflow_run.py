@@ -316,6 +316,7 @@ def _serve_parent(parent_pid: int, prepare: Callable[[], Any] | None = None) -> 
     # helper too; the parent decides how the run ends (KILLED) and sends end_run here, so the
     # helper must outlive the signal.
     share_parent_pages()  # first: forked, it shares this process' heap until a collection
+    one_thread_per_pool()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # No lower priority: niced, the helper got no CPU while the search ran and did all its
@@ -326,3 +327,17 @@ def _serve_parent(parent_pid: int, prepare: Callable[[], Any] | None = None) -> 
     silence_mlflow_notices()
     if prepare is not None:
         prepare()  # a spawned helper: connect as the user chose, before any MLflow call
+
+
+# Kept for the helper's life: the limits last while the limiter is referenced.
+_limits: list[Any] = []
+
+
+def one_thread_per_pool() -> None:
+    """OpenMP and BLAS on one thread in the helper. Forked after the parent ran OpenMP (a sweep's
+    earlier job fitted a HistGradientBoosting model), the helper inherits a thread pool whose
+    threads the fork did not copy: its first parallel call (predicting the input example) then
+    waits for them forever. One thread runs inline; the helper's numerics are a few rows."""
+    from threadpoolctl import threadpool_limits
+
+    _limits.append(threadpool_limits(limits=1))
