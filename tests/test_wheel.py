@@ -94,7 +94,8 @@ def test_the_wheel_carries_the_configs(installed: Installed) -> None:
 
 def test_help_and_cfg_job_from_an_empty_folder(installed: Installed) -> None:
     shown = _checked(installed.run("moonml", "--help")).stdout
-    assert "model: random_forest" in shown
+    # The packaged groups, read from the wheel (no conf/ in the folder).
+    assert "model: extra_trees, hist_gradient_boosting, logistic_regression, random_forest" in shown
     job = yaml.safe_load(_checked(installed.run("moonml", "--cfg", "job")).stdout)
     assert job["data"]["train_path"] == "data/train.csv"
 
