@@ -10,8 +10,10 @@ import signal
 from moonml.app.interrupt import end_before_start
 
 # Before anything else: the imports and Hydra's start take seconds on a busy machine, and a
-# SIGTERM meanwhile must end the process as a later one does, not kill it without a word.
-signal.signal(signal.SIGTERM, end_before_start)
+# SIGTERM or Ctrl-C meanwhile must end the process as a later one does, not kill it without a
+# word (SIGTERM) or with a traceback from inside an import (Ctrl-C).
+for _signum in (signal.SIGTERM, signal.SIGINT):
+    signal.signal(_signum, end_before_start)
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402

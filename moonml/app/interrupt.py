@@ -1,7 +1,10 @@
 """How a run stopped by Ctrl-C or SIGTERM ends: one line, exit code 130."""
 
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 INTERRUPTED = "interrupted: outputs written so far are kept; a tracked run ends KILLED"
@@ -13,6 +16,23 @@ def end_before_start(signum: int, frame: Any) -> None:
     traceback)."""
     sys.stderr.write(INTERRUPTED + "\n")
     os._exit(130)
+
+
+@contextmanager
+def signals_end_at_once() -> Iterator[None]:
+    """While the pipeline's libraries are imported, Ctrl-C and SIGTERM end the process at once.
+
+    An exception raised inside a C extension's init breaks more than the import: a pybind11
+    module (matplotlib.ft2font) left the interpreter to abort as it exited, a Cython one
+    (scikit-learn's trees) printed the KeyboardInterrupt's traceback. No run has started yet, so
+    there is nothing to end KILLED.
+    """
+    handlers = {signum: signal.signal(signum, end_before_start) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
 
 
 def terminate_as_interrupt(signum: int, frame: Any) -> None:

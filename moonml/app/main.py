@@ -17,7 +17,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from moonml.app.help import register_help_resolver
-from moonml.app.interrupt import INTERRUPTED, terminate_as_interrupt
+from moonml.app.interrupt import INTERRUPTED, signals_end_at_once, terminate_as_interrupt
 from moonml.app.log_lines import prefix_console_lines
 from moonml.app.runtime import shares_the_terminal, sweep_id
 from moonml.azure import check_launcher_mode, use_callers_tracking_store
@@ -40,11 +40,12 @@ def run_job(cfg: DictConfig) -> float:
     if hydra_cfg.mode == RunMode.MULTIRUN:
         prefix_console_lines(f"[job {hydra_cfg.job.num}] ")
     try:
-        if cfg.model.n_jobs not in (None, 1):
-            start_search_workers()  # first: it imports scikit-learn while this process does too
-        # Here, not at the top: the pipeline imports pandas and scikit-learn, which --help and
-        # --cfg job do without.
-        from moonml.train import train
+        with signals_end_at_once():
+            if cfg.model.n_jobs not in (None, 1):
+                start_search_workers()  # first: it imports scikit-learn while this process does too
+            # Here, not at the top: the pipeline imports pandas and scikit-learn, which --help and
+            # --cfg job do without.
+            from moonml.train import train
 
         check_launcher_mode(
             hydra_cfg.runtime.choices.get("hydra/launcher"), hydra_cfg.mode == RunMode.MULTIRUN
@@ -82,6 +83,7 @@ def run_job(cfg: DictConfig) -> float:
 def start(app: Callable[[], Any]) -> None:
     """Run the Hydra app `app`, with one line for an interrupt before the run starts."""
     signal.signal(signal.SIGTERM, terminate_as_interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app()
     except KeyboardInterrupt:

@@ -35,8 +35,8 @@ from moonml.errors import MoonmlError
 from moonml.search.lifeline import exit_with, serve_as_worker_of, share_parent_pages
 from moonml.search.lost_process import how_it_ended, oom_kills
 
-# What the forkserver imports once, for every worker it forks.
-PRELOAD = ["moonml.search.forests"]
+# What the forkserver imports once, for every worker it forks; the first makes it ignore Ctrl-C.
+PRELOAD = ["moonml.search.forkserver_signals", "moonml.search.forests"]
 # In a worker: the arguments every task of the search shares, mapped once (the data, the folds).
 _shared: tuple = ()
 # The shared file's folder: this prefix, then the pid of the moonml that wrote it.

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import TINY_GRID, data_args, moonml_process, run_moonml
+from tests.helpers import TINY_GRID, clean_env, data_args, moonml_process, run_moonml
+
+SIGNAL_IN_IMPORT = Path(__file__).parent / "signal_in_import"
 
 
 def caught_signals(pid: int) -> int:
@@ -35,6 +37,35 @@ def test_sigterm_in_the_first_seconds_ends_like_a_later_one(delay_s: float, tmp_
     process.send_signal(signal.SIGTERM)  # to moonml alone, as a scheduler stopping a job does
     stdout, stderr = process.communicate(timeout=120)
     assert "Metrics:" not in stdout, "the run ended before the signal: the test did not test"
+    assert process.returncode == 130, stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines == ["interrupted: outputs written so far are kept; a tracked run ends KILLED"], stderr
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("module", "signal_name", "nth_call"),
+    [
+        # pybind11's init: the process aborted ("Fatal Python error: PyThreadState_Get"), exit -6.
+        ("matplotlib.ft2font", "SIGTERM", 2),
+        # Cython's init: the KeyboardInterrupt's traceback was printed above the one line.
+        ("sklearn.tree._tree", "SIGINT", 1),
+    ],
+)
+def test_a_signal_while_a_c_extension_initialises_ends_like_any_other(
+    module: str, signal_name: str, nth_call: int, tmp_path: Path
+) -> None:
+    """Seen in CI: a SIGTERM 2 s into a run, on a busy machine, came while the pipeline's
+    libraries were being imported, and the process died of its own SIGINT (exit -2)."""
+    env = clean_env(
+        PYTHONPATH=str(SIGNAL_IN_IMPORT),
+        MOONML_TEST_SIGNAL_MODULE=module,
+        MOONML_TEST_SIGNAL=signal_name,
+        MOONML_TEST_SIGNAL_CALL=str(nth_call),
+    )
+    process = moonml_process(*TINY_GRID, "tracking=none", cwd=tmp_path, env=env)
+    stdout, stderr = process.communicate(timeout=120)
+    assert "Metrics:" not in stdout, "the signal never came: the test did not test"
     assert process.returncode == 130, stderr
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert lines == ["interrupted: outputs written so far are kept; a tracked run ends KILLED"], stderr
