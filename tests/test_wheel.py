@@ -115,6 +115,10 @@ def test_a_multirun(installed: Installed) -> None:
 def test_data_generate(installed: Installed) -> None:
     _checked(installed.run("python", "-m", "moonml.data", "generate", "--output", "gen", "--samples", "50"))
     assert len((installed.project / "gen" / "train.csv").read_text().splitlines()) == 41
+    # The tutorial's settings: the wheel carries the tutorial's own files.
+    _checked(installed.run("python", "-m", "moonml.data", "generate", "--output", "tutorial"))
+    for name, checkout_file in (("train.csv", TRAIN_CSV), ("test.csv", TEST_CSV)):
+        assert (installed.project / "tutorial" / name).read_bytes() == checkout_file.read_bytes(), name
 
 
 def test_the_users_own_options_are_found_and_shown(installed: Installed) -> None:

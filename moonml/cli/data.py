@@ -68,12 +68,18 @@ def register(args: argparse.Namespace) -> None:
 
 def generate(args: argparse.Namespace) -> None:
     # Imported here: pandas and scikit-learn, which --help does without.
-    from moonml.data.moons import SPLIT_FILES, generate_split, setting_problems, write_split
+    from moonml.data.moons import SPLIT_FILES, generate_split, setting_problems, write_files, write_split
+    from moonml.data.tutorial import tutorial_files
 
     problems = setting_problems(args.samples, args.noise, args.test_size, args.seed, min_samples=4)
     if problems:
         raise MoonmlError("; ".join(f"{OPTIONS[name]}: {why}" for name, why in problems.items()))
     check_output_folder(args.output, args.force, SPLIT_FILES)
+    tutorial = tutorial_files(args.samples, args.noise, args.test_size, args.seed)
+    if tutorial is not None:
+        for path in write_files(tutorial, args.output):
+            print(f"wrote {path} (the tutorial's own file)")
+        return
     split = generate_split(args.samples, args.noise, args.test_size, args.seed)
     for path in write_split(split, args.output):
         print(f"wrote {path}")

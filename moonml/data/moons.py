@@ -52,13 +52,19 @@ def generate_split(n_samples: int, noise: float, test_size: float, seed: int) ->
 
 
 def write_split(split: Split, output_dir: str) -> list[Path]:
+    tables = (split.train.to_csv(index=False), split.test.to_csv(index=False))
+    return write_files(
+        {name: table.encode() for name, table in zip(SPLIT_FILES, tables, strict=True)}, output_dir
+    )
+
+
+def write_files(contents: dict[str, bytes], output_dir: str) -> list[Path]:
+    """Write each file (name: bytes) into output_dir; return their paths."""
     folder = Path(output_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, frame in zip(SPLIT_FILES, (split.train, split.test), strict=True):
-            frame.to_csv(folder / name, index=False)
-            written.append(folder / name)
+        for name, data in contents.items():
+            (folder / name).write_bytes(data)
     except OSError as err:
         raise MoonmlError(f"--output {output_dir}: cannot write there ({err.strerror or err})") from None
-    return written
+    return [folder / name for name in contents]
