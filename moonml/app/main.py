@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from moonml.app.help import register_help_resolver
 from moonml.app.interrupt import INTERRUPTED, signals_end_at_once, terminate_as_interrupt
 from moonml.app.log_lines import prefix_console_lines
+from moonml.app.plugins import failed_plugin, skip_plugin, skip_the_launchers_plugins
 from moonml.app.runtime import shares_the_terminal, sweep_id
 from moonml.azure import check_launcher_mode, use_callers_tracking_store
 from moonml.config.objective import check_sweeper_direction, objective_value
@@ -30,6 +31,7 @@ from moonml.search.workers import start_early as start_search_workers
 log = logging.getLogger("moonml")
 register_schemas()
 register_help_resolver()
+skip_the_launchers_plugins()
 
 
 def run_job(cfg: DictConfig) -> float:
@@ -81,18 +83,29 @@ def run_job(cfg: DictConfig) -> float:
 
 
 def start(app: Callable[[], Any]) -> None:
-    """Run the Hydra app `app`, with one line for an interrupt before the run starts."""
+    """Run the Hydra app `app`, with one line for an interrupt before the run starts, and
+    without the Hydra plugins that fail to load."""
     signal.signal(signal.SIGTERM, terminate_as_interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        app()
-    except KeyboardInterrupt:
-        # Hydra was still composing the config, or a multirun's job passed it on: nothing of a
-        # run is left half-done here (each job ended its own MLflow run).
-        if full_error_requested():
-            raise
-        print(INTERRUPTED, file=sys.stderr)
-        sys.exit(130)
+    skipped = set()
+    while True:
+        try:
+            app()
+            return
+        except KeyboardInterrupt:
+            # Hydra was still composing the config, or a multirun's job passed it on: nothing of a
+            # run is left half-done here (each job ended its own MLflow run).
+            if full_error_requested():
+                raise
+            print(INTERRUPTED, file=sys.stderr)
+            sys.exit(130)
+        except Exception as err:
+            # Hydra's plugin scan comes before anything else: the app can start again without it.
+            plugin = failed_plugin(err)
+            if plugin is None or plugin in skipped:
+                raise
+            skipped.add(plugin)
+            skip_plugin(plugin, err)
 
 
 def exit_now() -> None:

@@ -17,7 +17,9 @@ def finished_runs(workdir: Path) -> list:
 
 
 @pytest.mark.parametrize(
-    "launcher", [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=3"]], ids=["sequential", "parallel"]
+    "launcher",
+    [[], ["hydra/launcher=joblib", "hydra.launcher.n_jobs=3"], ["hydra/launcher=submitit_local"]],
+    ids=["sequential", "parallel", "submitit"],
 )
 def test_seed_sweep_tracks_one_run_per_job(launcher: list[str], tmp_path: Path) -> None:
     # The store is fresh: the callback must create it once before parallel jobs race on it.
