@@ -48,6 +48,35 @@ def test_the_console_script_completes_overrides_in_bash(tmp_path: Path) -> None:
     assert result.stdout.split() == ["data=generated"], result.stderr
 
 
+ZSH_DRIVER = r"""
+zmodload zsh/zpty
+zpty session 'zsh -f -i'
+zpty -w session 'PS1="> "; source completion.zsh'
+zpty -w -n session $'moonml data=g\t'
+sleep 10
+zpty -w -n session $'\x05 # end of line\n'
+sleep 1
+while zpty -r -t session chunk; do print -rn -- "$chunk"; done
+zpty -d session
+"""
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh here (apt-get install zsh)")
+def test_the_readmes_zsh_lines_complete_overrides_on_tab(tmp_path: Path) -> None:
+    """In a real interactive zsh (on a pseudo-terminal): the README's lines, `moonml data=g` and TAB.
+    Hydra's `install=zsh` line alone failed there: `command not found: complete`."""
+    readme = (REPO / "README.md").read_text()
+    (lines,) = re.findall(r"^```zsh\n(.*?)^```", readme, re.MULTILINE | re.DOTALL)
+    (tmp_path / "completion.zsh").write_text(lines)
+    script = shutil.which("moonml", path=str(Path(sys.executable).parent))
+    assert script, "the moonml console script is not installed"
+    env = clean_env(PATH=f"{Path(script).parent}{os.pathsep}{os.environ['PATH']}")
+    result = subprocess.run(
+        ["zsh", "-f", "-c", ZSH_DRIVER], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "moonml data=generated # end of line" in result.stdout, result.stdout[-2000:]
+
+
 def test_bracketed_overrides_are_quoted_in_docs_and_help() -> None:
     """zsh (macOS's default shell) expands an unquoted key=[a,b] and refuses to run the command."""
     docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
