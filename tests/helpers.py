@@ -2,6 +2,7 @@
 Python, scrubbed environments, a real `mlflow server`, the MLflow 2.22 environment."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -77,6 +78,41 @@ def wait_for_answer(
                 server.kill()
                 pytest.fail(f"server did not answer (exit code {server.poll()})")
             time.sleep(0.5)
+
+
+def serve_and_ask(model_uri: str, rows: dict, cwd: Path, env: dict[str, str] | None = None) -> list:
+    """What a real `mlflow models serve` process answers for `rows` ({"columns": ..., "data": ...})."""
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    mlflow_cli = shutil.which("mlflow", path=str(bin_dir)) or "mlflow"
+    server = subprocess.Popen(
+        [
+            mlflow_cli,
+            "models",
+            "serve",
+            "-m",
+            model_uri,
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=cwd,
+        # As in an activated environment: the server starts uvicorn from PATH.
+        env=(env or clean_env()) | {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        body = json.dumps({"dataframe_split": rows}).encode()
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body, headers=headers)
+        return json.loads(wait_for_answer(request, server))["predictions"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 # An MLflow 2.x server, as many teams still run: its own virtual environment, built once per

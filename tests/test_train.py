@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml
+from tests.helpers import SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml, serve_and_ask
 
 pytestmark = pytest.mark.e2e
 
@@ -249,48 +249,11 @@ def test_progress_counter_on_a_terminal(tmp_path: Path) -> None:
 
 def test_downloaded_model_is_servable(default_run, tmp_path: Path) -> None:
     """`mlflow models serve` answers predictions for the registered model (a real server process)."""
-    import shutil
-    import urllib.request
-
-    from tests.helpers import free_port, wait_for_answer
-
     workdir, _ = default_run
     target = tmp_path / "served"
     result = run_moonml(
         "download", "moon_model:1", "--output", str(target), cwd=workdir, module="moonml.model"
     )
     assert result.returncode == 0, result.stderr
-    port = free_port()
-    mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-    server = subprocess.Popen(
-        [
-            mlflow_cli,
-            "models",
-            "serve",
-            "-m",
-            str(target),
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        # As in an activated environment: the server starts uvicorn from PATH.
-        cwd=tmp_path,
-        env=clean_env(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        body = json.dumps({"dataframe_split": {"columns": ["x1", "x2"], "data": [[-0.5, 0.8], [1.5, -0.4]]}})
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/invocations",
-            data=body.encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        answer = json.loads(wait_for_answer(request, server))
-        assert answer == {"predictions": [0, 1]}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    rows = {"columns": ["x1", "x2"], "data": [[-0.5, 0.8], [1.5, -0.4]]}
+    assert serve_and_ask(str(target), rows, tmp_path) == [0, 1]

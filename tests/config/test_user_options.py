@@ -1,12 +1,7 @@
 """A user's own data option (conf/data/NAME.yaml in the project folder) and the model options moonml ships."""
 
 import json
-import os
 import re
-import shutil
-import subprocess
-import sys
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +11,7 @@ from moonml.config.compose import compose_config
 from moonml.config.model_checks import config_problems, value_problems
 from moonml.config.schema import CONFIG_DIR
 from moonml.train import train
-from tests.helpers import REPO, clean_env, free_port, run_moonml, wait_for_answer
+from tests.helpers import REPO, clean_env, run_moonml, serve_and_ask
 from tests.tables import SMALL_GRIDS, iris_with_categories, write, write_split
 
 MODEL_OPTIONS = sorted(path.stem for path in (Path(CONFIG_DIR) / "model").glob("*.yaml"))
@@ -116,47 +111,11 @@ def test_python_m_moonml_on_a_users_own_table(tmp_path: Path) -> None:
     raw = iris_with_categories().drop(columns="species").head(5)
     assert set(served.predict(raw)) <= {"setosa", "versicolor", "virginica"}
     assert [spec.name for spec in served.metadata.get_input_schema().inputs] == list(raw.columns)
-    assert serve_and_ask(f"models:/{version.name}/{version.version}", store, raw, tmp_path) == list(
+    rows = json.loads(raw.to_json(orient="split", index=False))
+    model_uri = f"models:/{version.name}/{version.version}"
+    assert serve_and_ask(model_uri, rows, tmp_path, clean_env(MLFLOW_TRACKING_URI=store)) == list(
         served.predict(raw)
     )
-
-
-def serve_and_ask(model_uri: str, store: str, rows: pd.DataFrame, cwd: Path) -> list:
-    """What `mlflow models serve` answers for `rows` (raw columns, text among them)."""
-    port = free_port()
-    mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-    server = subprocess.Popen(
-        [
-            mlflow_cli,
-            "models",
-            "serve",
-            "-m",
-            model_uri,
-            "--env-manager",
-            "local",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=cwd,
-        env=clean_env(
-            MLFLOW_TRACKING_URI=store, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-        ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        body = json.dumps({"dataframe_split": json.loads(rows.to_json(orient="split", index=False))})
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/invocations",
-            data=body.encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        return json.loads(wait_for_answer(request, server))["predictions"]
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.e2e
