@@ -14,10 +14,10 @@ from pathlib import Path
 
 # make_moons settings the tutorial's files were made with (the `generate` defaults).
 SETTINGS = {"n_samples": 1000, "noise": 0.2, "test_size": 0.2, "seed": 42}
-SHA256 = {
-    "train.csv": "11930a38b73da330d7bda9577acaa981f6e3dc842dc8884d5fb386dc56431d03",
-    "test.csv": "88437d7621db819c3dbba6d08b663ab35156a1fe4f1f6c5b731bb349c3ad1f35",
-}
+# Content digests, not secrets: the pragma tells the azureml launcher's secret scan so.
+_TRAIN_SHA256 = "11930a38b73da330d7bda9577acaa981f6e3dc842dc8884d5fb386dc56431d03"  # pragma: allowlist secret
+_TEST_SHA256 = "88437d7621db819c3dbba6d08b663ab35156a1fe4f1f6c5b731bb349c3ad1f35"  # pragma: allowlist secret
+SHA256 = {"train.csv": _TRAIN_SHA256, "test.csv": _TEST_SHA256}
 _PACKAGE = Path(__file__).resolve().parents[1]
 _FOLDERS = (_PACKAGE / "tutorial_data", _PACKAGE.parent / "data")
 
