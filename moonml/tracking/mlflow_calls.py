@@ -210,6 +210,7 @@ def _log_tables(client: Any, run_id: str, tables: list[Table]) -> None:
     """The tables as the run's dataset inputs, as mlflow.log_input records a from_pandas dataset."""
     import mlflow.data
     from mlflow.entities import Dataset, DatasetInput, InputTag
+    from mlflow.exceptions import MlflowException
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
     inputs = []
@@ -231,7 +232,13 @@ def _log_tables(client: Any, run_id: str, tables: list[Table]) -> None:
             json.dumps(profile),
         )
         inputs.append(DatasetInput(dataset, [InputTag(MLFLOW_DATASET_CONTEXT, table.context)]))
-    client.log_inputs(run_id, datasets=inputs)
+    try:
+        client.log_inputs(run_id, datasets=inputs)
+    except MlflowException as err:
+        if not endpoint_missing(err):
+            raise
+        # A server without MLflow's datasets API: the data.* tags still name the data.
+        log.warning("the run's datasets are not recorded: this tracking server has no API for them")
 
 
 def _log_model(client: Any, run_id: str, model: Any, example: pd.DataFrame) -> None:

@@ -2,6 +2,7 @@
 MLflow dataset inputs, and each run says in one line what it searched."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ from moonml.config.compose import compose_config
 from moonml.data.split import Split
 from moonml.tracking.datasets import SCHEMA_ROWS, split_tables
 from moonml.train import train
-from tests.helpers import SMALL_GRID, TEST_CSV, TRAIN_CSV, data_args
+from tests import azureml_like_mlflow as azureml_like
+from tests.helpers import SMALL_GRID, TEST_CSV, TRAIN_CSV, data_args, run_moonml
 from tests.tracking.test_servers_without_mlflow_3_apis import only_run
 from tests.tracking.test_servers_without_mlflow_3_apis import train as train_on_server
 
@@ -100,3 +102,26 @@ def test_datasets_and_description_on_an_mlflow_2_server(mlflow_2_server: str, tm
     assert run.data.tags["mlflow.note.content"] == DESCRIPTION
     kind = client.get_experiment_by_name("datasets-on-2.22").tags["mlflow.experimentKind"]
     assert kind == "custom_model_development"
+
+
+@pytest.mark.e2e
+def test_a_server_without_the_datasets_api_still_finishes_the_run(
+    azureml_like_mlflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_datasets = re.compile(r"^/api/[0-9.]+/mlflow/runs/log-inputs")
+    monkeypatch.setattr(azureml_like, "MISSING", (*azureml_like.MISSING, no_datasets))
+    uri = azureml_like_mlflow.uri
+    result = run_moonml(
+        *data_args(),
+        *SMALL_GRID,
+        "model.cv=2",
+        f"tracking.uri={uri}",
+        "tracking.experiment_name=no-datasets",
+        "tracking.register_model=nodata",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "the run's datasets are not recorded: this tracking server has no API for them" in result.stderr
+    assert "/api/2.0/mlflow/runs/log-inputs" in azureml_like_mlflow.refused_paths()
+    run = only_run(MlflowClient(uri), "no-datasets")
+    assert run.info.status == "FINISHED" and run.data.tags["mlflow.note.content"] == DESCRIPTION
