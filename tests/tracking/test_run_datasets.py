@@ -105,12 +105,16 @@ def test_datasets_and_description_on_an_mlflow_2_server(mlflow_2_server: str, tm
 
 
 @pytest.mark.e2e
-def test_a_server_without_the_datasets_api_still_finishes_the_run(
+def test_a_server_without_datasets_or_experiment_tags_still_finishes_the_run(
     azureml_like_mlflow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    no_datasets = re.compile(r"^/api/[0-9.]+/mlflow/runs/log-inputs")
-    monkeypatch.setattr(azureml_like, "MISSING", (*azureml_like.MISSING, no_datasets))
     uri = azureml_like_mlflow.uri
+    MlflowClient(uri).create_experiment("no-datasets")  # there already, without a kind
+    refused = (
+        r"^/api/[0-9.]+/mlflow/runs/log-inputs",
+        r"^/api/[0-9.]+/mlflow/experiments/set-experiment-tag",
+    )
+    monkeypatch.setattr(azureml_like, "MISSING", (*azureml_like.MISSING, *map(re.compile, refused)))
     result = run_moonml(
         *data_args(),
         *SMALL_GRID,
@@ -122,6 +126,9 @@ def test_a_server_without_the_datasets_api_still_finishes_the_run(
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "the run's datasets are not recorded: this tracking server has no API for them" in result.stderr
-    assert "/api/2.0/mlflow/runs/log-inputs" in azureml_like_mlflow.refused_paths()
+    assert "experiment" in result.stderr and "not marked as machine learning for MLflow's UI" in result.stderr
+    assert {"/api/2.0/mlflow/runs/log-inputs", "/api/2.0/mlflow/experiments/set-experiment-tag"} <= (
+        azureml_like_mlflow.refused_paths()
+    )
     run = only_run(MlflowClient(uri), "no-datasets")
     assert run.info.status == "FINISHED" and run.data.tags["mlflow.note.content"] == DESCRIPTION
