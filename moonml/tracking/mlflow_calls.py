@@ -11,12 +11,14 @@ import json
 import logging
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from moonml.tracking.azureml import job_run_id
+from moonml.tracking.datasets import Table
 from moonml.tracking.names import MODEL_PATH
 from moonml.tracking.server_answers import endpoint_missing, server_unreachable
 from moonml.tracking.store_lock import store_lock
@@ -30,6 +32,15 @@ SKOPS_TRUSTED_TYPES = [
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
 ]
+
+# MLflow 3's UI (3.4's, say) opens an experiment without this tag on its GenAI pages (traces, an
+# empty overview); the value is what the UI writes itself when a user picks "Machine learning".
+# 3.15's UI follows a per-browser switch instead (mlflow_console.ML_VIEW). MLflow 2 servers keep
+# it as any experiment tag.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MACHINE_LEARNING = "custom_model_development"
+
+log = logging.getLogger(__name__)
 
 # This helper's run: its client and id once opened, the logged model's (source, logged model id),
 # why the server is taken as gone.
@@ -122,7 +133,7 @@ def _experiment_id(client: Any, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
         try:
-            return client.create_experiment(name)
+            return client.create_experiment(name, tags={EXPERIMENT_KIND_TAG: MACHINE_LEARNING})
         except MlflowException:
             # Another process created it meanwhile (a server's store takes no lock of ours).
             experiment = client.get_experiment_by_name(name)
@@ -133,7 +144,22 @@ def _experiment_id(client: Any, name: str) -> str:
             f"experiment {name!r} is deleted in this store: restore it (mlflow experiments restore "
             f"--experiment-id {experiment.experiment_id}) or set tracking.experiment_name"
         )
+    if EXPERIMENT_KIND_TAG not in experiment.tags:  # a kind the user chose stays
+        _mark_machine_learning(client, experiment.experiment_id)
     return experiment.experiment_id
+
+
+def _mark_machine_learning(client: Any, experiment_id: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, MACHINE_LEARNING)
+    except MlflowException as err:
+        # A hint for the UI: a store that refuses it (no write access to the experiment, say)
+        # must not cost the run.
+        log.warning(
+            "experiment %s not marked as machine learning for MLflow's UI: %s", experiment_id, describe(err)
+        )
 
 
 @_one_line_errors
@@ -178,6 +204,41 @@ def _log_artifact(client: Any, run_id: str, path: str) -> None:
 
 def _log_dict(client: Any, run_id: str, content: Any, name: str) -> None:
     client.log_dict(run_id, content, name)
+
+
+def _log_tables(client: Any, run_id: str, tables: list[Table]) -> None:
+    """The tables as the run's dataset inputs, as mlflow.log_input records a from_pandas dataset."""
+    import mlflow.data
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+    inputs = []
+    for table in tables:
+        with warnings.catch_warnings():
+            # Hints about integer columns and ambiguous local sources: nothing a user acts on.
+            warnings.simplefilter("ignore", UserWarning)
+            described = mlflow.data.from_pandas(
+                table.sample, source=table.source, name=table.name, targets=table.label, digest=table.digest
+            )._to_mlflow_entity()
+        # The schema is the sample's; the size is the whole table's.
+        profile = {"num_rows": table.rows, "num_elements": table.rows * table.sample.shape[1]}
+        dataset = Dataset(
+            described.name,
+            described.digest,
+            described.source_type,
+            described.source,
+            described.schema,
+            json.dumps(profile),
+        )
+        inputs.append(DatasetInput(dataset, [InputTag(MLFLOW_DATASET_CONTEXT, table.context)]))
+    try:
+        client.log_inputs(run_id, datasets=inputs)
+    except MlflowException as err:
+        if not endpoint_missing(err):
+            raise
+        # A server without MLflow's datasets API: the data.* tags still name the data.
+        log.warning("the run's datasets are not recorded: this tracking server has no API for them")
 
 
 def _log_model(client: Any, run_id: str, model: Any, example: pd.DataFrame) -> None:
@@ -236,6 +297,7 @@ _LOGGING_CALLS: dict[str, Callable[..., None]] = {
     "set_tags": _set_tags,
     "log_artifact": _log_artifact,
     "log_dict": _log_dict,
+    "log_tables": _log_tables,
     "log_model": _log_model,
 }
 

@@ -11,6 +11,9 @@ import os
 from moonml.credentials import without_credentials
 
 QUIET_LEVELS = ("WARNING", "ERROR", "CRITICAL")
+# MLflow 3.15's UI shows every experiment as GenAI (an empty overview, no runs table) unless the
+# browser's switch says "Model training" or the page's address does (its own links keep it).
+ML_VIEW = "workflowType=machine_learning"
 
 
 def quiet_unless_verbose(verbose: object) -> None:
@@ -42,7 +45,12 @@ def silence_mlflow_notices() -> None:
 
 def run_link(uri: str, experiment_id: str, run_id: str) -> str | None:
     """The run's page in the MLflow UI, when the tracking URI is a server that has one."""
+    return ui_page(uri, f"experiments/{experiment_id}/runs/{run_id}")
+
+
+def ui_page(uri: str, route: str) -> str | None:
+    """A page of the MLflow UI (`route`: e.g. experiments/1) in its machine-learning view."""
     if not uri.startswith(("http://", "https://")):
         return None
     page, _ = without_credentials(uri.rstrip("/"))  # the browser asks for them
-    return f"{page}/#/experiments/{experiment_id}/runs/{run_id}"
+    return f"{page}/#/{route}?{ML_VIEW}"

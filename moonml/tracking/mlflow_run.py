@@ -31,6 +31,7 @@ from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
 from moonml.search.lifeline import exit_with_parent, share_parent_pages
+from moonml.tracking.datasets import Table
 from moonml.tracking.lost_helper import HelperWatch, end_run_here
 from moonml.tracking.mlflow_calls import (
     end_run,
@@ -182,6 +183,9 @@ class MlflowTracker(Tracker):
 
     def log_dict(self, content: Any, name: str) -> None:
         self._log(name, "log_dict", content, name)
+
+    def log_tables(self, tables: list[Table]) -> None:
+        self._log("the datasets", "log_tables", tables)
 
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
         if not register:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from moonml.tracking.datasets import Table
+
 
 class Tracker:
     """tracking=none: accepts every call and records nothing."""
@@ -26,6 +28,9 @@ class Tracker:
         pass
 
     def log_dict(self, content: Any, name: str) -> None:
+        pass
+
+    def log_tables(self, tables: list[Table]) -> None:
         pass
 
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:

@@ -53,5 +53,7 @@ def test_a_server_run_links_to_the_run_and_is_otherwise_quiet(mlflow_server: str
     assert foreign_lines(result) == []
     [link] = [line for line in result.stdout.splitlines() if line.startswith("View run: ")]
     run_id = re.search(r"MLflow run (\w+)", result.stdout)[1]
-    assert re.fullmatch(rf"View run: {mlflow_server}/#/experiments/\d+/runs/{run_id}", link)
+    # In the UI's machine-learning view (MLflow 3.15 opens GenAI pages otherwise).
+    view = r"\?workflowType=machine_learning"
+    assert re.fullmatch(rf"View run: {mlflow_server}/#/experiments/\d+/runs/{run_id}{view}", link)
     assert not any(chatter in result.stdout + result.stderr for chatter in MLFLOW_CHATTER)
