@@ -164,7 +164,7 @@ def register_run(
     always: bool,
 ) -> Registration:
     """A new version of `name` from `run`'s model when it takes `alias` from the holder, or
-    `always` (then it takes the alias only if it beats the holder).
+    `always` (then it takes the alias only if it beats the holder); with no alias, always.
 
     Everything that can be decided is decided before the version exists; if moving the
     champion then fails, the version is removed again: no half-done registration stays.

@@ -67,7 +67,7 @@ def _register_best(config: DictConfig, sweep: str, experiment_name: str, in_work
     tracking = config.tracking
     uri = azureml_tracking_uri(config.azureml) if in_workspace else tracking_uri(tracking, config.azureml)
     client = MlflowClient(uri)
-    always = tracking.register == "always"
+    always = tracking.get("register") == "always"
     return register_sweep_best(
         client, experiment_name, sweep, tracking.register_model, tracking.champion_alias, always
     )
