@@ -10,7 +10,8 @@ files of the same name and keeps the others.
 
 register-best registers the model of a sweep's best finished run by the objective (the runs
 tagged `moonml.sweep` with that sweep dir), as the sweep's end does: for a sweep whose jobs ran
-on AzureML without waiting, once they are done. Run twice, it adds no second version.
+on AzureML without waiting, once they are done. Like any run, it gets a version only if it
+becomes the champion, unless tracking.register=always. Run twice, it adds no second version.
 """
 
 import argparse
@@ -99,7 +100,8 @@ def _alias_version(store: str, name: str, alias: str) -> str:
 
 
 def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> str:
-    """Register the best finished run of `sweep` (a sweep dir); return "NAME version N"."""
+    """Register the best finished run of `sweep` (a sweep dir) by tracking.register; return the
+    line saying whether it was registered, and as which version."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -109,24 +111,25 @@ def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> s
     name = cfg.tracking.register_model
     if not name:
         raise MoonmlError("tracking.register_model is null: name the registered model to add a version to")
+    always = cfg.tracking.register == "always"
     store = _registry_store(cfg)
     sweep = str(Path(sweep).absolute())  # runs are tagged with the absolute sweep dir
     experiment = experiment or cfg.tracking.experiment_name
     try:
-        version = register_sweep_best(
-            MlflowClient(store), experiment, sweep, name, cfg.tracking.champion_alias
+        registration = register_sweep_best(
+            MlflowClient(store), experiment, sweep, name, cfg.tracking.champion_alias, always
         )
     except MlflowException as err:
         raise MoonmlError(
             f"registering the best run of sweep {sweep} at {store}: {first_line(err)}"
         ) from None
-    if version is None:
+    if registration is None:
         raise MoonmlError(
             f"no finished run of sweep {sweep} with its objective metric in experiment "
             f"{experiment!r} at {store}: check the sweep dir (its runs' moonml.sweep tag), "
             "--experiment, and that the runs have finished"
         )
-    return f"{name} version {version.version}"
+    return registration.message
 
 
 def _tracked_config(overrides: list[str]) -> DictConfig:
@@ -178,6 +181,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load it with: mlflow.pyfunc.load_model({path!r})")
 
     def register_and_report() -> None:
-        print(f"registered the sweep's best run as {register_best(args.sweep, args.experiment, overrides)}")
+        print(register_best(args.sweep, args.experiment, overrides))
 
     return cli_exit_code(fetch_and_report if args.command == "download" else register_and_report)

@@ -100,6 +100,9 @@ class MlflowTracking:
     uri: Optional[str] = None  # None: $MLFLOW_TRACKING_URI, else MLflow's embedded sqlite store
     experiment_name: str = EXPERIMENT_NAME  # <data name>ml
     register_model: Optional[str] = MODEL_NAME  # <data name>_model; None skips registration
+    # champion: a run gets a version only when it takes the champion alias (the first on its
+    # data, or strictly better by the objective); always: every run gets one.
+    register: str = "champion"
     # Moved to a new version only when it beats the holder's objective on the same data (equal
     # data.* tags); None: no alias.
     champion_alias: Optional[str] = "champion"
@@ -111,6 +114,7 @@ class AzureMLTracking:
     backend: str = "azureml"  # the workspace's MLflow URI; inside an AzureML job, the job's run
     experiment_name: str = EXPERIMENT_NAME
     register_model: Optional[str] = MODEL_NAME  # registered in the workspace's model registry
+    register: str = "champion"  # champion | always, as in MlflowTracking
     champion_alias: Optional[str] = "champion"  # best version by the objective; None: no alias
     request_timeout_s: int = 4
 

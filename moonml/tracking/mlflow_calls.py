@@ -303,11 +303,12 @@ _LOGGING_CALLS: dict[str, Callable[..., None]] = {
 
 
 @_one_line_errors
-def register_logged_model(name: str, champion_alias: str | None) -> str:
-    """Register the run's logged model as a new version of `name`; return the version.
+def register_logged_model(name: str, champion_alias: str | None, always: bool) -> tuple[str | None, str]:
+    """Register the run's logged model as a new version of `name` if it becomes the champion (or
+    `always`); return (the version, None if not registered; the line saying what happened).
 
     The run's last step, made only once everything else is logged: a registered model always
-    comes from a complete run. The champion then moves to it if it beats the holder.
+    comes from a complete run.
     """
     from moonml.tracking.registry import register_run  # imports mlflow: in the helper only
 
@@ -315,7 +316,8 @@ def register_logged_model(name: str, champion_alias: str | None) -> str:
     if model is None:
         raise RuntimeError("no model was logged in this run")
     run = client.get_run(_run["id"])
-    return register_run(client, name, run, *model, champion_alias).version
+    registration = register_run(client, name, run, *model, champion_alias, always)
+    return (registration.version.version if registration.version else None), registration.message
 
 
 @_one_line_errors

@@ -141,6 +141,7 @@ class MlflowTracker(Tracker):
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
         self.champion_alias = session.tracking_cfg.get("champion_alias")
+        self.register_always = session.tracking_cfg.get("register") == "always"
         self._worker = session.worker
         self._signals = session.held_signals
         self._helper = session.helper
@@ -242,17 +243,18 @@ class MlflowTracker(Tracker):
             raise self._failure(f"not recorded: {reasons}")
 
     def complete(self) -> None:
-        """Register the model, the last step, then end the run FINISHED (FAILED if that fails).
+        """Register the model (by tracking.register), the last step, then end the run FINISHED
+        (FAILED if that fails).
 
         A version whose run could not be marked FINISHED is deleted again.
         """
-        version = None
+        version = outcome = None
         if self.register_model:
             try:  # submitting fails too once the helper has died
                 registering = self._worker.submit(
-                    register_logged_model, self.register_model, self.champion_alias
+                    register_logged_model, self.register_model, self.champion_alias, self.register_always
                 )
-                version = registering.result(timeout=CLOSE_DEADLINE_S)
+                version, outcome = registering.result(timeout=CLOSE_DEADLINE_S)
             except Exception as err:
                 reason = f"registering the model as {self.register_model!r}: {self._reason(err)}"
                 raise self._failure(reason, self.end("FAILED")) from None
@@ -261,6 +263,8 @@ class MlflowTracker(Tracker):
             problem += self._withdraw(version)
         if problem:
             raise MoonmlError(f"MLflow tracking at {self.uri}: {problem}")
+        if outcome:
+            log.info(outcome)  # registered or not, and why: once the run's end is recorded
 
     def _withdraw(self, version: str) -> str:
         label = f"version {version} of {self.register_model}"

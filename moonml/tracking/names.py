@@ -12,6 +12,8 @@ MODEL_PATH = "model"  # the name of the run's model (its artifact path where log
 MAX_RUN_NAME = 250
 # The AzureML dataset of the moon data is moon_dataset (the tutorial's name), its model moon_model.
 DATASET_SUFFIX = "_dataset"
+# tracking.register: which runs get a model version (moonml.tracking.registry); the first is the default.
+REGISTER_CHOICES = ("champion", "always")
 
 
 def data_name(data: Mapping[str, Any]) -> str:
@@ -55,10 +57,24 @@ def run_name(overrides: list[str], fallback: str) -> str:
 
 
 def naming_problems(tracking: Mapping[str, Any]) -> list[str]:
-    """Why the run's experiment or model name cannot be had from the data (a config check)."""
+    """Why the run's experiment or model name cannot be had from the data, or its model cannot be
+    registered as tracking.register says (a config check)."""
     for key in ("experiment_name", "register_model"):
         try:
             tracking.get(key)
         except ValueError as err:  # OmegaConf's error around data_name's, which says it in one line
             return [str(err.__cause__ or err)]
+    if tracking.get("backend") == "none" or not tracking.get("register_model"):
+        return []
+    register = tracking.get("register")
+    if register not in REGISTER_CHOICES:
+        return [
+            f"tracking.register: {register!r} is not one of {', '.join(REGISTER_CHOICES)} "
+            "(tracking.register_model=null registers nothing)"
+        ]
+    if register == "champion" and not tracking.get("champion_alias"):
+        return [
+            "tracking.register=champion needs tracking.champion_alias (it is null): name an alias, "
+            "or set tracking.register=always"
+        ]
     return []

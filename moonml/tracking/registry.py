@@ -4,7 +4,9 @@ A run's objective (`moonml.objective` / `moonml.objective_direction` tags), its 
 data fingerprint (`data.*` tags) are read from MLflow, so every decision here can be redone from
 the store alone. The champion moves only to a version that strictly beats it on the same data.
 It is a registry alias where the registry has aliases, else a version tag (AzureML's registry
-has none): asked, not guessed from the URI.
+has none): asked, not guessed from the URI. A run gets a version only when it takes the
+champion (`tracking.register=champion`), decided before anything is registered, or always
+(`tracking.register=always`); the outcome is one line for the console either way.
 """
 
 import logging
@@ -27,6 +29,15 @@ DIRECTION_TAG = "moonml.objective_direction"
 FINGERPRINT_PREFIX = "data."
 # Where the registry has no aliases, the version holding `champion` carries this tag + alias.
 ALIAS_TAG_PREFIX = "moonml.alias."
+FORCE_HINT = "to register it anyway: tracking.register=always"
+
+
+@dataclass
+class Registration:
+    """What registering a run came to: its version (None: not registered) and the line saying so."""
+
+    version: ModelVersion | None
+    message: str
 
 
 def fingerprint(run: Run) -> dict[str, str]:
@@ -82,9 +93,10 @@ def sweep_runs(client: MlflowClient, experiment_id: str, sweep: str) -> list[Run
 
 
 def register_sweep_best(
-    client: MlflowClient, experiment_name: str, sweep: str, name: str, alias: str | None
-) -> ModelVersion | None:
-    """Register the model of the sweep's best finished run; None when the sweep has no such run.
+    client: MlflowClient, experiment_name: str, sweep: str, name: str, alias: str | None, always: bool
+) -> Registration | None:
+    """Register the model of the sweep's best finished run, by the rule of `register_run`; None
+    when the sweep has no such run.
 
     Doing it twice adds no version: a version of `name` from that run already is the answer,
     and it still gets the champion if it beats the holder (a first attempt may have stopped
@@ -100,23 +112,14 @@ def register_sweep_best(
         return None
     for version in all_versions(client, name):
         if version.run_id == best.info.run_id:
-            log.info(
-                "the sweep's best run %s is %s version %s already", best.info.run_name, name, version.version
-            )
+            message = f"the sweep's best run is {name} version {version.version} already"
             if alias:
                 champion = find_champion(client, name, alias)
-                if _takes_champion(client, champion, best, version.version):
+                if _refusal(client, champion, best, version.version) is None:
                     move_champion(client, champion, version.version)
-            return version
-    version = register_run(client, name, best, *run_model_source(client, best), alias)
-    log.info(
-        "sweep's best run %s (%s) registered as %s version %s",
-        best.info.run_name,
-        best.info.run_id,
-        name,
-        version.version,
-    )
-    return version
+                    message += f", now the champion ({champion.label})"
+            return Registration(version, message)
+    return register_run(client, name, best, *run_model_source(client, best), alias, always)
 
 
 def run_model_source(client: MlflowClient, run: Run) -> tuple[str, str | None]:
@@ -152,23 +155,36 @@ def artifact_source(run: Run) -> str:
 
 
 def register_run(
-    client: MlflowClient, name: str, run: Run, source: str, model_id: str | None, alias: str | None
-) -> ModelVersion:
-    """A new version of `name` from `run`'s model, which takes `alias` if it beats the holder.
+    client: MlflowClient,
+    name: str,
+    run: Run,
+    source: str,
+    model_id: str | None,
+    alias: str | None,
+    always: bool,
+) -> Registration:
+    """A new version of `name` from `run`'s model when it takes `alias` from the holder, or
+    `always` (then it takes the alias only if it beats the holder); with no alias, always.
 
     Everything that can be decided is decided before the version exists; if moving the
     champion then fails, the version is removed again: no half-done registration stays.
     """
     champion = find_champion(client, name, alias) if alias else None
-    takes = champion is not None and _takes_champion(client, champion, run, None)
+    refusal = _refusal(client, champion, run, None) if champion else None
+    if refusal and not always:
+        return Registration(None, f"not registered: {refusal}; {FORCE_HINT}")
     version = new_version(client, name, source, run.info.run_id, model_id)
-    if takes:
-        try:
-            move_champion(client, champion, version.version)
-        except Exception:
-            withdraw(client, version)
-            raise
-    return version
+    registered = f"registered {name} version {version.version}"
+    if champion is None:
+        return Registration(version, registered)
+    if refusal:
+        return Registration(version, f"{registered}, not the champion: {refusal}")
+    try:
+        move_champion(client, champion, version.version)
+    except Exception:
+        withdraw(client, version)
+        raise
+    return Registration(version, f"{registered} as the champion ({champion.label})")
 
 
 def withdraw(client: MlflowClient, version: ModelVersion) -> None:
@@ -207,6 +223,10 @@ class Champion:
     @property
     def tag(self) -> str:
         return ALIAS_TAG_PREFIX + self.alias
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.alias}"
 
 
 def find_champion(client: MlflowClient, name: str, alias: str) -> Champion:
@@ -249,30 +269,38 @@ def move_champion(client: MlflowClient, champion: Champion, version: str) -> Non
                 client.delete_model_version_tag(champion.name, other.version, champion.tag)
     else:
         client.set_registered_model_alias(champion.name, champion.alias, version)
-    log.info("%s@%s is now version %s", champion.name, champion.alias, version)
 
 
-def _takes_champion(client: MlflowClient, champion: Champion, candidate: Run, version: str | None) -> bool:
-    """Whether `candidate` (version `version`, None if not registered yet) gets the champion.
+def _refusal(client: MlflowClient, champion: Champion, candidate: Run, version: str | None) -> str | None:
+    """Why `candidate` (version `version`, None if not registered yet) does not get the champion;
+    None when it does.
 
     It does when no version holds it, when the holder's run is gone, or when it strictly beats
-    the holder on the same data for the same objective; otherwise a message says why not.
+    the holder on the same data for the same objective.
     """
     holder = champion.holder
-    label = f"{champion.name}@{champion.alias}"
     if holder is None:
-        return True
+        return None
+    holder_label = f"champion {champion.name} version {holder.version}"
     if version is not None and str(holder.version) == str(version):
-        return False  # it holds it already
+        return f"it is the {holder_label} already"
     holder_run = _existing_run(client, holder.run_id)
     if holder_run is None:
-        log.info("%s: the run of version %s is gone; the new version takes it", label, holder.version)
-        return True
-    reason = _not_better_reason(candidate, holder_run)
-    if reason:
-        log.info("%s stays version %s: %s", label, holder.version, reason)
-        return False
-    return True
+        log.info("%s: the run of version %s is gone; it is replaced", champion.label, holder.version)
+        return None
+    if fingerprint(candidate) != fingerprint(holder_run):
+        return (
+            f"the {holder_label} was trained on other data (data.* tags differ); "
+            "set another tracking.champion_alias for this data"
+        )
+    objective = objective_of(candidate)
+    if objective is None:
+        return f"the run has no objective metric to compare with the {holder_label}"
+    metric, direction, value = objective
+    incumbent = holder_run.data.metrics.get(metric)
+    if incumbent is not None and not beats(value, incumbent, direction):
+        return f"not better than {holder_label} ({metric} {value:.4f} vs {incumbent:.4f})"
+    return None
 
 
 def _existing_run(client: MlflowClient, run_id: str | None) -> Run | None:
@@ -294,17 +322,3 @@ def alias_version(client: MlflowClient, name: str, alias: str) -> str:
     if holder is None:
         raise MlflowException(f"no version of {name} holds {alias!r}", error_code=DOES_NOT_EXIST)
     return str(holder.version)
-
-
-def _not_better_reason(candidate: Run, holder: Run) -> str | None:
-    """Why `candidate` may not take the alias from `holder`; None when it beats it."""
-    if fingerprint(candidate) != fingerprint(holder):
-        return "it was trained on other data (data.* tags differ); set another tracking.champion_alias"
-    objective = objective_of(candidate)
-    if objective is None:
-        return "the new run has no objective metric"
-    metric, direction, value = objective
-    incumbent = holder.data.metrics.get(metric)
-    if incumbent is not None and not beats(value, incumbent, direction):
-        return f"{metric} {value:.4f} does not beat {incumbent:.4f}"
-    return None

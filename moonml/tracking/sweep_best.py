@@ -1,4 +1,5 @@
-"""A sweep's end: register the model of its best run by the objective, and only that one.
+"""A sweep's end: register the model of its best run by the objective (if it becomes the champion,
+or always: tracking.register), and only that one.
 
 Jobs of a sweep skip registration (a sweep of 30 trials would add 30 versions); this runs once
 in the launching process and finds the sweep's runs by their `moonml.sweep` tag: in the
@@ -53,6 +54,8 @@ def register_at_sweep_end(config: DictConfig) -> None:
         ) from err
     if best is None:
         log.warning("sweep %s: no finished run with its objective to register", sweep)
+    else:
+        log.info("sweep's best run: %s", best.message)
 
 
 def _register_best(config: DictConfig, sweep: str, experiment_name: str, in_workspace: bool) -> Any:
@@ -64,8 +67,9 @@ def _register_best(config: DictConfig, sweep: str, experiment_name: str, in_work
     tracking = config.tracking
     uri = azureml_tracking_uri(config.azureml) if in_workspace else tracking_uri(tracking, config.azureml)
     client = MlflowClient(uri)
+    always = tracking.get("register") == "always"
     return register_sweep_best(
-        client, experiment_name, sweep, tracking.register_model, tracking.champion_alias
+        client, experiment_name, sweep, tracking.register_model, tracking.champion_alias, always
     )
 
 

@@ -66,8 +66,11 @@ def test_optuna_sweep_completes_and_registers_only_its_best_run(tmp_path: Path) 
 
 @pytest.mark.e2e
 def test_champion_moves_only_to_a_better_run_on_the_same_data(tmp_path: Path) -> None:
+    # Every run gets a version (tracking.register=always): the alias alone is under test here.
+    always = ["model.cv=2", "tracking.register=always"]
+
     def train(*overrides: str) -> None:
-        result = run_moonml(*data_args(), *SMALL_GRID, "model.cv=2", *overrides, cwd=tmp_path)
+        result = run_moonml(*data_args(), *SMALL_GRID, *always, *overrides, cwd=tmp_path)
         assert result.returncode == 0, result.stderr[-3000:]
 
     client = store(tmp_path)
@@ -88,7 +91,7 @@ def test_champion_moves_only_to_a_better_run_on_the_same_data(tmp_path: Path) ->
     other = tmp_path / "train_copy.csv"
     lines = Path(data_args()[0].split("=", 1)[1]).read_text().splitlines()
     other.write_text("\n".join(lines[:-50]) + "\n")
-    result = run_moonml(f"data.train_path={other}", data_args()[1], *SMALL_GRID, "model.cv=2", cwd=tmp_path)
+    result = run_moonml(f"data.train_path={other}", data_args()[1], *SMALL_GRID, *always, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert champion() == "1"
     assert "trained on other data" in result.stdout + result.stderr

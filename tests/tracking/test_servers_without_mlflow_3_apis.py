@@ -70,6 +70,14 @@ def test_a_run_into_an_azureml_like_server(azureml_like_mlflow, tmp_path: Path) 
     # No aliases there: the champion is a version tag.
     tags = MlflowClient(uri).get_model_version("maml", version).tags
     assert tags == {"moonml.alias.champion": "true"}
+    # The same run again does not beat the tagged champion: it registers nothing.
+    again = ["tracking.experiment_name=on-azureml", "tracking.register_model=maml"]
+    train(uri, tmp_path, *again)
+    assert [v.version for v in MlflowClient(uri).search_model_versions("name='maml'")] == [version]
+    # Registered on request, it gets a version; the tag stays with the champion.
+    train(uri, tmp_path, *again, "tracking.register=always")
+    by_version = {v.version: v.tags for v in MlflowClient(uri).search_model_versions("name='maml'")}
+    assert len(by_version) == 2 and by_version[version] == {"moonml.alias.champion": "true"}
 
 
 def test_a_sweeps_end_and_register_best_on_an_azureml_like_server(
