@@ -37,6 +37,10 @@ SKIP = {
     "python -m moonml -m hydra/launcher=azureml compute=cpu-cluster seed": "needs an AzureML workspace",
     "python -m moonml hydra/launcher=azureml azureml.sdk=v2 compute=gpu": "needs an AzureML workspace",
     "python -m moonml.data register --name moon_dataset azureml.sdk=v2": "needs an AzureML workspace",
+    "python -m moonml.data register --name cancer_dataset": "needs an AzureML workspace",
+    "moonml data=azureml data.name=cancer_dataset": (
+        "needs an AzureML workspace (tests/data/test_azureml_tables.py reads a dataset as a job does)"
+    ),
     "python -m moonml.model download moon_model:1 --output outputs/model-v2 tracking=azureml": (
         "needs an AzureML workspace"
     ),

@@ -52,14 +52,24 @@ def test_console_shows_the_tutorial_blocks(default_run) -> None:
     workdir, result = default_run
     assert result.stdout.startswith(EXPECTED_HEAD)
     lines = result.stdout.splitlines()
-    selected = lines[6:9]
-    assert sorted(line.split()[0] for line in selected) == [
-        "selected/criterion",
-        "selected/max_depth",
-        "selected/n_estimators",
+    # Issue 18 kept the tutorial's run: what seed 42 selected and scored before it (commit c0e3232).
+    assert lines[6:11] == [
+        "selected/criterion gini",
+        "selected/max_depth 10",
+        "selected/n_estimators 25",
+        "Metrics:",
+        "accuracy 0.97",
     ]
-    assert lines[9] == "Metrics:"
-    assert lines[10].startswith("accuracy 0.9")
+    assert json.loads((workdir / "out" / "metrics.json").read_text()) == pytest.approx(
+        {
+            "accuracy": 0.97,
+            "precision": 0.97,
+            "recall": 0.97,
+            "f1": 0.97,
+            "roc_auc": 0.99155,
+            "cv_best_score": 0.965,
+        }
+    )
     assert f"Outputs: {workdir / 'out'}" in result.stdout
     assert "grid search:" not in result.stderr  # no progress counter in a pipe
 

@@ -6,12 +6,20 @@ from omegaconf import DictConfig
 
 
 def table_problems(data_cfg: DictConfig) -> list[str]:
-    """Which files, which columns: every problem, one line each (empty for other data sources)."""
-    if data_cfg.source != "csv":
+    """Which files, which columns: every problem, one line each (empty for generated data).
+
+    Table files (data=moons and the user's own) and a registered dataset's tables (data=azureml)
+    share the column and test_size settings.
+    """
+    if data_cfg.source not in ("csv", "azureml"):
         return []
     problems = []
     # data.path, when given, is the table: data=moons's train and test files step aside.
-    if data_cfg.path is None and None in (data_cfg.train_path, data_cfg.test_path):
+    if (
+        data_cfg.source == "csv"
+        and data_cfg.path is None
+        and None in (data_cfg.train_path, data_cfg.test_path)
+    ):
         problems.append(
             "data.train_path / data.test_path: give both files (or data.path: one file, split by "
             "data.test_size)"

@@ -66,8 +66,14 @@ class AzureMLData:
     # job consumes a v1 file dataset as mltable (eval_mount/eval_download), a v2 one as uri_folder.
     registered_with: str = "v1"
     download_dir: str = "data/azureml"  # where the files land when run outside an AzureML job
+    # The tables in the dataset folder (CSV, or Parquet by a .parquet or .pq extension), read as
+    # data=moons reads its files: train_file and test_file, or one `file` split by test_size.
     train_file: str = "train.csv"
     test_file: str = "test.csv"
+    file: Optional[str] = None  # one table, split in two; given, it replaces train_file and test_file
+    test_size: float = 0.2  # with `file`: the fraction of rows held out (stratified, seeded by `seed`)
+    label: str = "y"  # the column holding the classes (numbers, text or true/false; two or more)
+    features: Optional[list[str]] = None  # the columns learned from; None: every other column
     # Job inputs the azureml launcher attaches: {input name: {dataset, version, mode, registered_with}}
     azureml_inputs: dict[str, Any] = field(default_factory=dict)
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from moonml.azure import INSTALL_HINT, connect, parse_version, sdk_call
-from moonml.data.csv import read_split
+from moonml.data.csv import read_split, split_file
+from moonml.data.split import Columns, Split
 from moonml.errors import MoonmlError
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")  # Parquet by its extension, as data=moons reads it
@@ -234,9 +235,15 @@ def find_file(folder: Path, file_name: str, key: str) -> Path:
     )
 
 
-def load_azureml_split(data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any]) -> Any:
-    """data=azureml: fetch the registered dataset, then read and validate it like data=moons."""
+def load_azureml_split(
+    data_cfg: Mapping[str, Any], azureml_settings: Mapping[str, Any], columns: Columns, seed: int
+) -> Split:
+    """data=azureml: fetch the registered dataset, then read and validate it as data=moons reads
+    its files: train_file and test_file, or one `file` split by test_size (seeded by `seed`)."""
     folder = dataset_folder(data_cfg, azureml_settings)
+    if data_cfg.get("file") is not None:
+        table = find_file(folder, data_cfg["file"], "file")
+        return split_file(str(table), columns, data_cfg["test_size"], seed)
     train = find_file(folder, data_cfg["train_file"], "train_file")
     test = find_file(folder, data_cfg["test_file"], "test_file")
-    return read_split(str(train), str(test))
+    return read_split(str(train), str(test), columns)

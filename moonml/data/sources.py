@@ -14,12 +14,6 @@ def load_split(data_cfg: Any, azureml_settings: Any, seed: int, missing_ok: bool
     `seed` splits a single table file; `missing_ok`: the estimator handles missing feature values.
     """
     source = data_cfg.source
-    if source == "csv":
-        features = data_cfg.features
-        columns = Columns(data_cfg.label, None if features is None else tuple(features), missing_ok)
-        if data_cfg.path is not None:
-            return split_file(data_cfg.path, columns, data_cfg.test_size, seed)
-        return read_split(data_cfg.train_path, data_cfg.test_path, columns)
     if source == "generated":
         return generate_split(
             n_samples=data_cfg.n_samples,
@@ -27,6 +21,13 @@ def load_split(data_cfg: Any, azureml_settings: Any, seed: int, missing_ok: bool
             test_size=data_cfg.test_size,
             seed=data_cfg.seed,
         )
+    # Table files, on this machine or in a registered dataset, are read by the same settings.
+    features = data_cfg.features
+    columns = Columns(data_cfg.label, None if features is None else tuple(features), missing_ok)
+    if source == "csv":
+        if data_cfg.path is not None:
+            return split_file(data_cfg.path, columns, data_cfg.test_size, seed)
+        return read_split(data_cfg.train_path, data_cfg.test_path, columns)
     if source == "azureml":
-        return load_azureml_split(data_cfg, azureml_settings)
+        return load_azureml_split(data_cfg, azureml_settings, columns, seed)
     raise ValueError(f"unknown data source {source!r}")

@@ -8,6 +8,7 @@ import pytest
 
 from moonml.cli.data import main as data_main
 from moonml.data import azureml as azure_dataset
+from moonml.data.split import EVERY_COLUMN
 from moonml.errors import MoonmlError
 from tests.helpers import DATA, SUBSCRIPTION, run_python, scrubbed_env
 
@@ -199,7 +200,7 @@ def test_mounted_dataset_is_read_and_validated(tmp_path, monkeypatch) -> None:
 
     mounted = copy_data(tmp_path / "mnt" / "moon_dataset")
     monkeypatch.setenv("AZURE_ML_INPUT_moon_dataset", str(mounted))
-    split = azure_dataset.load_azureml_split(DATA_CFG, SETTINGS)
+    split = azure_dataset.load_azureml_split(DATA_CFG, SETTINGS, EVERY_COLUMN, 42)
     expected = read_split(str(DATA / "train.csv"), str(DATA / "test.csv"))
     assert split.train.equals(expected.train) and split.test.equals(expected.test)
     assert split.fingerprint == expected.fingerprint
@@ -212,14 +213,14 @@ def test_mounted_dataset_with_bad_rows_names_the_file(tmp_path, monkeypatch) -> 
     with pytest.raises(
         MoonmlError, match=r"test.csv: class 7 in column y \(data row 1\) is not in the training data"
     ):
-        azure_dataset.load_azureml_split(DATA_CFG, SETTINGS)
+        azure_dataset.load_azureml_split(DATA_CFG, SETTINGS, EVERY_COLUMN, 42)
 
 
 def test_dataset_files_in_a_subfolder_are_found(tmp_path, monkeypatch) -> None:
     mounted = tmp_path / "mnt"
     copy_data(mounted / "moons")
     monkeypatch.setenv("AZURE_ML_INPUT_moon_dataset", str(mounted))
-    split = azure_dataset.load_azureml_split(DATA_CFG, SETTINGS)
+    split = azure_dataset.load_azureml_split(DATA_CFG, SETTINGS, EVERY_COLUMN, 42)
     assert len(split.train) == 800 and len(split.test) == 200
 
 
@@ -228,7 +229,7 @@ def test_dataset_without_the_file_lists_what_it_has(tmp_path, monkeypatch) -> No
     (mounted / "test.csv").rename(mounted / "holdout.csv")
     monkeypatch.setenv("AZURE_ML_INPUT_moon_dataset", str(mounted))
     with pytest.raises(MoonmlError) as caught:
-        azure_dataset.load_azureml_split(DATA_CFG, SETTINGS)
+        azure_dataset.load_azureml_split(DATA_CFG, SETTINGS, EVERY_COLUMN, 42)
     assert "has no test.csv (data.test_file); it holds: holdout.csv, train.csv" in str(caught.value)
 
 
@@ -253,7 +254,7 @@ def test_download_outside_a_job(tmp_path, monkeypatch, offline_workspace) -> Non
     monkeypatch.setattr(azure_dataset, "connect", lambda settings: offline_workspace)
     monkeypatch.setattr(Dataset, "get_by_name", staticmethod(get_by_name))
     cfg = {**DATA_CFG, "version": "3", "download_dir": str(tmp_path / "dl")}
-    split = azure_dataset.load_azureml_split(cfg, SETTINGS)
+    split = azure_dataset.load_azureml_split(cfg, SETTINGS, EVERY_COLUMN, 42)
     target = str(tmp_path / "dl" / "moon_dataset_v3")
     assert asked == [
         ("get_by_name", offline_workspace, "moon_dataset", 3),
@@ -272,7 +273,7 @@ def test_unknown_dataset_says_how_to_register(monkeypatch, offline_workspace) ->
     monkeypatch.setattr(azure_dataset, "connect", lambda settings: offline_workspace)
     monkeypatch.setattr(Dataset, "get_by_name", staticmethod(get_by_name))
     with pytest.raises(MoonmlError) as caught:
-        azure_dataset.load_azureml_split(DATA_CFG, SETTINGS)
+        azure_dataset.load_azureml_split(DATA_CFG, SETTINGS, EVERY_COLUMN, 42)
     assert str(caught.value).startswith(
         "looking up dataset moon_dataset:latest in AzureML workspace 'moon-ws': no dataset "
         "moon_dataset:latest is registered there; register it with "
@@ -297,7 +298,8 @@ def test_mounted_dataset_in_a_job_needs_no_azure_packages(tmp_path, block_import
     code = (
         "import sys\n"
         "from moonml.data.azureml import load_azureml_split\n"
-        f"split = load_azureml_split({DATA_CFG!r}, {{'timeout_s': 5}})\n"
+        "from moonml.data.split import EVERY_COLUMN\n"
+        f"split = load_azureml_split({DATA_CFG!r}, {{'timeout_s': 5}}, EVERY_COLUMN, 42)\n"
         "print(len(split.train), len(split.test))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('azure', 'azureml')))\n"
     )

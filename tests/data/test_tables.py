@@ -90,12 +90,13 @@ def test_one_file_split_by_test_size_stratified_and_seeded(tmp_path: Path) -> No
 @pytest.mark.parametrize("model", sorted(SMALL_GRIDS))
 @pytest.mark.parametrize("table", ["breast_cancer", "wine", "iris"])
 def test_each_model_option_trains_on_each_table(model: str, table: str, tmp_path: Path) -> None:
-    frame, label = {
-        "breast_cancer": (breast_cancer(), "target"),
-        "wine": (wine(), "target"),
-        "iris": (iris_with_categories(), "species"),
+    """Every option reads both formats: breast cancer as CSV, wine and iris (its category) as Parquet."""
+    frame, label, suffix = {
+        "breast_cancer": (breast_cancer(), "target", ".csv"),
+        "wine": (wine(), "target", ".parquet"),
+        "iris": (iris_with_categories(), "species", ".parquet"),
     }[table]
-    train_file, test_file = write_split(frame, label, tmp_path)
+    train_file, test_file = write_split(frame, label, tmp_path, suffix)
     metrics, out = run(tmp_path, *files_args(train_file, test_file, label), model=model)
     assert metrics["accuracy"] > 0.8
     assert (out / "model.joblib").is_file()
@@ -159,4 +160,7 @@ def test_each_model_option_is_logged_registered_and_loads_from_mlflow(
     finally:
         mlflow.set_tracking_uri(None)
     rows = pd.read_csv(test_file).drop(columns=["species"]).head(5)
-    assert len(loaded.predict(rows)) == 5
+    # What `mlflow models serve` runs: the raw columns in (the category as text), the labels out.
+    assert [spec.name for spec in loaded.metadata.get_input_schema().inputs] == list(rows.columns)
+    predicted = loaded.predict(rows)
+    assert len(predicted) == 5 and set(predicted) <= set(frame["species"])
