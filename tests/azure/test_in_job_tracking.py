@@ -160,8 +160,11 @@ def test_a_sweep_on_azureml_registers_only_its_best_run(
 
     from moonml.app.callbacks import RegisterSweepBest
     from moonml.cli.model import main as model_cli
+    from moonml.config.schema import register_schemas
     from moonml.tracking import sweep_best
 
+    # As in the launching moonml: its config's name resolvers (moonml.model_name) are registered.
+    register_schemas()
     project = project_copy(tmp_path / "project")
     sweep = tmp_path / "sweep"
     dry_run(project, sweep, ["model.params.min_samples_leaf=1,60"])  # two jobs, the first better
