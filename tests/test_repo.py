@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import REPO
 
 
@@ -67,3 +69,16 @@ def test_every_serve_command_says_it_needs_the_activated_environment() -> None:
             if "mlflow models serve" in line:
                 nearby = "\n".join(lines[max(0, number - 4) : number + 5])
                 assert ". .venv/bin/activate" in nearby, f"{page.name}:{number + 1}"
+
+
+@pytest.mark.e2e  # a whole training run (in-process), for a docs tool
+def test_make_figure_draws_the_readmes_own_data_pictures(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_figure", REPO / "docs" / "make_figure.py")
+    make_figure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_figure)
+    names = ["confusion_matrix.png", "feature_importance.png"]
+    written = make_figure.main(["model.grid.n_estimators=[5]"], names, "breast_cancer", folder=tmp_path)
+    assert written == [tmp_path / name for name in names]
+    assert all(path.read_bytes().startswith(b"\x89PNG") for path in written)
