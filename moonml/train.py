@@ -20,6 +20,7 @@ from moonml.data.split import Split
 from moonml.evaluation.label_checks import check_labels_fit_metrics
 from moonml.evaluation.metrics import test_metrics
 from moonml.evaluation.names import CV_BEST_SCORE
+from moonml.evaluation.predictions import predict
 from moonml.evaluation.report import write_figures
 from moonml.search.grid import check_folds, configured_estimator, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process
@@ -91,7 +92,8 @@ def _run_pipeline(
     tracker.log_params(selected)
     _show("Selected hyper-parameters:", selected)
 
-    metrics = test_metrics(model, split.test[split.features], split.test[split.label])
+    predictions = predict(model, split.test[split.features])
+    metrics = test_metrics(predictions, split.test[split.label])
     _show("Metrics:", {name: round(value, 4) for name, value in metrics.items()})
     metrics[CV_BEST_SCORE] = float(search.best_score_)
     (out / "metrics.json").write_text(_json(metrics))
@@ -100,7 +102,8 @@ def _run_pipeline(
     tracker.log_metrics(metrics)
     tracker.log_model(model, split.train[split.features].head(5), register=sweep is None)
 
-    figures = write_figures(model, split.train, split.test, (split.features, split.label), out, cfg.seed)
+    columns = (split.features, split.label)
+    figures = write_figures(model, predictions, split.train, split.test, columns, out, cfg.seed)
     for name in (*figures, "model.joblib", "cv_results.csv"):
         tracker.log_artifact(out / name)
     log.debug("figures written; waiting for tracking")

@@ -4,16 +4,13 @@ Readable up to a few tens of classes: the figure grows with the number of classe
 are shortened, and the cell counts shrink their font as the cells shrink.
 """
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
-from sklearn.base import ClassifierMixin
 from sklearn.metrics import auc, confusion_matrix, roc_curve
 
-from moonml.evaluation.metrics import positive_scores
+from moonml.evaluation.predictions import Predictions
 
 LABEL_CHARS = 28  # longer class or feature names are cut, so the axes keep their room
 
@@ -23,9 +20,10 @@ def short(name: object) -> str:
     return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
 
 
-def confusion_figure(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, classes: Sequence) -> Figure:
+def confusion_figure(predictions: Predictions, y: pd.Series) -> Figure:
     """Counts of true (rows) against predicted (columns) class; shading by the share of each true class."""
-    counts = confusion_matrix(y, model.predict(X), labels=list(classes))
+    classes = predictions.classes
+    counts = confusion_matrix(y, predictions.labels, labels=classes)
     rows = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
     size = min(4.5 + 0.5 * len(classes), 12)
@@ -51,20 +49,20 @@ def confusion_figure(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, clas
     return figure
 
 
-def roc_figure(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, classes: Sequence) -> Figure | None:
+def roc_figure(predictions: Predictions, y: pd.Series) -> Figure | None:
     """Two classes: the ROC curve of classes[1]. More: one curve per class against the rest.
 
     None where the model gives no scores to rank by (no predict_proba, and for two classes no
     decision_function either).
     """
-    truth = np.asarray(y)
+    truth, classes = np.asarray(y), predictions.classes
     if len(classes) == 2:
-        scores = positive_scores(model, X)
+        scores = predictions.positive_scores()
         if scores is None:
             return None
         curves = [(f"positive class {short(classes[1])}", truth == classes[1], scores)]
-    elif hasattr(model, "predict_proba"):
-        probability = model.predict_proba(X)
+    elif predictions.probabilities is not None:
+        probability = predictions.probabilities
         curves = [(short(name), truth == name, probability[:, i]) for i, name in enumerate(classes)]
     else:
         return None

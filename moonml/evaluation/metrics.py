@@ -13,24 +13,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-
-def positive_scores(model: ClassifierMixin, X: pd.DataFrame) -> np.ndarray | None:
-    """How strongly the model predicts classes_[1] per row, as scikit-learn's roc_auc scorer reads it."""
-    if hasattr(model, "predict_proba"):
-        return model.predict_proba(X)[:, 1]
-    if hasattr(model, "decision_function"):
-        return model.decision_function(X)
-    return None
+from moonml.evaluation.predictions import Predictions
 
 
-def test_metrics(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
-    """The metrics of `metric_names` for the fitted `model` on the test rows `X`, labels `y`."""
-    predicted = model.predict(X)
-    if len(model.classes_) == 2:
-        return _binary(model, X, y, predicted)
+def test_metrics(predictions: Predictions, y: pd.Series) -> dict[str, float]:
+    """The metrics of `metric_names` for the model's `predictions` of the test rows, labels `y`."""
+    predicted, classes = predictions.labels, predictions.classes
+    if len(classes) == 2:
+        return _binary(predictions, y)
     settings: dict[str, Any] = {"average": "macro", "zero_division": 0}
     metrics = {
         "accuracy": accuracy_score(y, predicted),
@@ -38,21 +30,23 @@ def test_metrics(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series) -> dict[
         "recall_macro": recall_score(y, predicted, **settings),
         "f1_macro": f1_score(y, predicted, **settings),
     }
-    if hasattr(model, "predict_proba"):
-        probability = model.predict_proba(X)
-        metrics["roc_auc_ovr"] = roc_auc_score(y, probability, multi_class="ovr", labels=model.classes_)
+    if predictions.probabilities is not None:
+        metrics["roc_auc_ovr"] = roc_auc_score(
+            y, predictions.probabilities, multi_class="ovr", labels=classes
+        )
     return {name: float(value) for name, value in metrics.items()}
 
 
-def _binary(model: ClassifierMixin, X: pd.DataFrame, y: pd.Series, predicted: np.ndarray) -> dict[str, float]:
-    settings: dict[str, Any] = {"pos_label": model.classes_[1], "zero_division": 0}
+def _binary(predictions: Predictions, y: pd.Series) -> dict[str, float]:
+    predicted, positive = predictions.labels, predictions.classes[1]
+    settings: dict[str, Any] = {"pos_label": positive, "zero_division": 0}
     metrics = {
         "accuracy": accuracy_score(y, predicted),
         "precision": precision_score(y, predicted, **settings),
         "recall": recall_score(y, predicted, **settings),
         "f1": f1_score(y, predicted, **settings),
     }
-    scores = positive_scores(model, X)
+    scores = predictions.positive_scores()
     if scores is not None:
-        metrics["roc_auc"] = roc_auc_score(np.asarray(y) == model.classes_[1], scores)
+        metrics["roc_auc"] = roc_auc_score(np.asarray(y) == positive, scores)
     return {name: float(value) for name, value in metrics.items()}

@@ -13,6 +13,7 @@ from sklearn.base import ClassifierMixin
 from moonml.evaluation.diagnostics import confusion_figure, roc_figure
 from moonml.evaluation.figures import Columns, data_figure, decision_boundary_figure, save_figure
 from moonml.evaluation.importance import importance_figure, importances
+from moonml.evaluation.predictions import Predictions
 
 
 def boundary_fits(model: ClassifierMixin, X: pd.DataFrame, classes: Sequence) -> bool:
@@ -22,17 +23,24 @@ def boundary_fits(model: ClassifierMixin, X: pd.DataFrame, classes: Sequence) ->
 
 
 def write_figures(
-    model: ClassifierMixin, train: pd.DataFrame, test: pd.DataFrame, columns: Columns, out: Path, seed: int
+    model: ClassifierMixin,
+    predictions: Predictions,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    columns: Columns,
+    out: Path,
+    seed: int,
 ) -> list[str]:
-    """Draw and save the figures that fit this data in `out`; return their file names."""
+    """Draw and save the figures that fit this data in `out` (`predictions`: the model's for
+    `test`); return their file names."""
     features, label = list(columns[0]), columns[1]
     X, y, classes = test[features], test[label], list(model.classes_)
     figures = {}
     if boundary_fits(model, X, classes):
         figures["decision_boundary.png"] = decision_boundary_figure(model, train, test, seed, columns)
         figures["data.png"] = data_figure(train, test, seed, columns)
-    figures["confusion_matrix.png"] = confusion_figure(model, X, y, classes)
-    figures["roc_curve.png"] = roc_figure(model, X, y, classes)
+    figures["confusion_matrix.png"] = confusion_figure(predictions, y)
+    figures["roc_curve.png"] = roc_figure(predictions, y)
     importance = importances(model, X, y, features, seed)
     figures["feature_importance.png"] = importance_figure(*importance) if importance else None
     written = []

@@ -20,6 +20,7 @@ from moonml.evaluation import importance as importance_module
 from moonml.evaluation.diagnostics import confusion_figure, roc_figure, short
 from moonml.evaluation.figures import decision_boundary_figure
 from moonml.evaluation.importance import TOP, importance_figure, importances, raw_columns
+from moonml.evaluation.predictions import predict
 from moonml.evaluation.report import boundary_fits, write_figures
 from tests.evaluation.tables import breast_cancer, breast_cancer_named, digits, fit, wine
 
@@ -34,7 +35,10 @@ def frames(fitted, label: str = "label") -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def written(tmp_path: Path, fitted) -> list[str]:
-    names = write_figures(fitted.model, *frames(fitted), (fitted.features, "label"), tmp_path, seed=0)
+    predictions = predict(fitted.model, fitted.X)
+    names = write_figures(
+        fitted.model, predictions, *frames(fitted), (fitted.features, "label"), tmp_path, seed=0
+    )
     for name in names:
         assert (tmp_path / name).read_bytes()[:8] == PNG
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
@@ -51,7 +55,8 @@ def test_two_moons_keeps_the_boundary_and_data_figures(tmp_path: Path) -> None:
     model = RandomForestClassifier(n_estimators=10, random_state=0).fit(
         split.train[["x1", "x2"]], split.train.y
     )
-    names = write_figures(model, split.train, split.test, (["x1", "x2"], "y"), tmp_path, seed=0)
+    predictions = predict(model, split.test[["x1", "x2"]])
+    names = write_figures(model, predictions, split.train, split.test, (["x1", "x2"], "y"), tmp_path, seed=0)
     assert names == ["decision_boundary.png", "data.png", *ANY_DATA]
 
 
@@ -65,7 +70,7 @@ def test_two_numeric_features_with_other_names_and_string_labels_get_a_boundary(
     model = RandomForestClassifier(n_estimators=10, random_state=0).fit(
         renamed[0][columns[0]], renamed[0].kind
     )
-    names = write_figures(model, *renamed, columns, tmp_path, seed=0)
+    names = write_figures(model, predict(model, renamed[1][columns[0]]), *renamed, columns, tmp_path, seed=0)
     assert names[:2] == ["decision_boundary.png", "data.png"]
     axes = decision_boundary_figure(model, *renamed, seed=0, columns=columns).axes[0]
     assert axes.get_title().startswith("Decision boundary (black line: P(kind=dog) = 0.5)")
@@ -88,7 +93,7 @@ def test_two_features_but_three_classes_or_a_category_get_no_boundary(tmp_path: 
 
 def test_confusion_matrix_counts_every_test_row_at_ten_classes() -> None:
     fitted = digits()
-    figure = confusion_figure(fitted.model, fitted.X, fitted.y, fitted.classes)
+    figure = confusion_figure(predict(fitted.model, fitted.X), fitted.y)
     axes = figure.axes[0]
     counts = [int(text.get_text().replace(",", "")) for text in axes.texts]
     assert len(counts) == 100 and sum(counts) == len(fitted.y)
@@ -98,10 +103,10 @@ def test_confusion_matrix_counts_every_test_row_at_ten_classes() -> None:
 
 def test_string_labels_name_the_positive_class() -> None:
     fitted = breast_cancer_named()
-    figure = roc_figure(fitted.model, fitted.X, fitted.y, fitted.classes)
+    figure = roc_figure(predict(fitted.model, fitted.X), fitted.y)
     [curve, _chance] = figure.axes[0].get_legend().get_texts()
     assert curve.get_text().startswith("positive class malignant (AUC ")
-    ticks = confusion_figure(fitted.model, fitted.X, fitted.y, fitted.classes).axes[0].get_yticklabels()
+    ticks = confusion_figure(predict(fitted.model, fitted.X), fitted.y).axes[0].get_yticklabels()
     assert [t.get_text() for t in ticks] == ["benign", "malignant"]
 
 
@@ -110,7 +115,7 @@ def test_one_roc_curve_per_class(table) -> None:
     fitted = table()
     legend = [
         t.get_text()
-        for t in roc_figure(fitted.model, fitted.X, fitted.y, fitted.classes).axes[0].get_legend().get_texts()
+        for t in roc_figure(predict(fitted.model, fitted.X), fitted.y).axes[0].get_legend().get_texts()
     ]
     assert [text.split(" (AUC")[0] for text in legend] == [*map(str, fitted.classes), "chance"]
 
