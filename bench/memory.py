@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scale import measure  # this folder's: run as `python bench/memory.py`
+from runs import moonml_command  # this folder's: run as `python bench/memory.py`
+from scale import measure
 
 BENCH = Path(__file__).resolve().parent
 # 4 candidates x 5 folds, as bench/scale.py's figures: the default grid is too long at 1M rows.
@@ -41,15 +42,7 @@ def main() -> None:
         generate = [sys.executable, "-m", "moonml.data", "generate", "--output", str(scratch / "data")]
         subprocess.run([*generate, "--samples", str(args.samples)], check=True, capture_output=True)
         train, test = scratch / "data" / "train.csv", scratch / "data" / "test.csv"
-        moonml = [
-            sys.executable,
-            "-m",
-            "moonml",
-            f"data.train_path={train}",
-            f"data.test_path={test}",
-            "hydra.run.dir=run",
-            *overrides(GRID),
-        ]
+        moonml = moonml_command(train, test, *overrides(GRID))
         commands = {
             "moonml": moonml,
             "reference": [
