@@ -6,8 +6,9 @@ or CSV with --format csv) in a scratch folder, then runs, alternately, `python -
 full tracking (the embedded sqlite store, model registration; data.label pointing at the label
 column; the default RandomForest and grid) and bench/reference_table.py (the same pipeline, one-hot
 encoding then the RandomForest, the same grid, GridSearchCV with cv=5 on every core, test metrics,
-joblib dump; no tracking). Prints median wall times, the median of the per-round ratios
-moonml / plain script, and moonml's phases read from its log.
+joblib dump; no tracking). Prints median wall times and CPU times (all the processes of each
+run: on a busy machine, wall times measure the neighbours too), the median of the per-round
+ratios moonml / plain script, and moonml's phases read from its log.
 
     python bench/wide.py [--repeats 3] [--rows 50000] [--format parquet]
 """
@@ -16,11 +17,13 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from runs import DEBUG_LOG, moonml_command, phases, run  # this folder's: run as `python bench/wide.py`
+from scale import measure
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 
@@ -80,25 +83,34 @@ def main() -> None:
         small = ["model.grid.n_estimators=[10]", "model.grid.criterion=[gini]", "model.grid.max_depth=[2]"]
         run([*tutorial, *small], scratch)
         times: dict[str, list[float]] = {"moonml": [], "plain script": []}
+        cpu: dict[str, list[float]] = {label: [] for label in times}
         split = []
         for round_ in range(1, args.repeats + 1):
-            (scratch / "run" / "moonml.log").unlink(missing_ok=True)  # runs append to it
-            seconds, started = run(moonml, scratch)
-            times["moonml"].append(seconds)
-            split.append(phases(scratch / "run" / "moonml.log", started, started + seconds))
-            times["plain script"].append(run(reference, scratch)[0])
-            print(f"round {round_}: moonml {seconds:.1f} s, plain script {times['plain script'][-1]:.1f} s")
-    ratios = [mine / plain for mine, plain in zip(times["moonml"], times["plain script"], strict=True)]
+            for label, command in (("moonml", moonml), ("plain script", reference)):
+                (scratch / "run" / "moonml.log").unlink(missing_ok=True)  # runs append to it
+                started = time.time()
+                measured = measure(command, scratch)
+                times[label].append(measured.seconds)
+                cpu[label].append(measured.cpu_s)
+                if label == "moonml":
+                    split.append(phases(scratch / "run" / "moonml.log", started, started + measured.seconds))
+                wall, used = measured.seconds, measured.cpu_s
+                print(f"round {round_} {label}: wall {wall:.1f} s, CPU {used:.1f} s", flush=True)
     print(
         f"{args.rows:,} rows, {NUMERIC} numeric + {len(CATEGORIES)} text features, 3 classes, "
         f"{args.format}; {args.repeats} round(s)"
     )
-    for label, values in times.items():
-        runs = ", ".join(f"{value:.1f}" for value in values)
-        print(f"{label:13s} median {statistics.median(values):7.1f} s   runs: {runs}")
-    print(f"moonml / plain script: median of rounds {statistics.median(ratios):.2f}")
+    for name, values in (("wall", times), ("CPU (all processes)", cpu)):
+        for label, seconds in values.items():
+            print(f"{name} {label:13s} median {statistics.median(seconds):7.1f} s   runs: {_listed(seconds)}")
+        ratios = [mine / plain for mine, plain in zip(values["moonml"], values["plain script"], strict=True)]
+        print(f"{name} moonml / plain script: median of rounds {statistics.median(ratios):.2f}")
     medians = {phase: statistics.median(run_[phase] for run_ in split) for phase in split[0]}
     print("moonml phases (median s): " + ", ".join(f"{p} {s:.1f}" for p, s in medians.items()))
+
+
+def _listed(values: list[float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
 
 
 if __name__ == "__main__":
