@@ -20,7 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scale import measure  # this folder's: run as `python bench/memory.py`
+from runs import moonml_command  # this folder's: run as `python bench/memory.py`
+from scale import measure
 
 BENCH = Path(__file__).resolve().parent
 # 4 candidates x 5 folds, as bench/scale.py's figures: the default grid is too long at 1M rows.
@@ -41,15 +42,7 @@ def main() -> None:
         generate = [sys.executable, "-m", "moonml.data", "generate", "--output", str(scratch / "data")]
         subprocess.run([*generate, "--samples", str(args.samples)], check=True, capture_output=True)
         train, test = scratch / "data" / "train.csv", scratch / "data" / "test.csv"
-        moonml = [
-            sys.executable,
-            "-m",
-            "moonml",
-            f"data.train_path={train}",
-            f"data.test_path={test}",
-            "hydra.run.dir=run",
-            *overrides(GRID),
-        ]
+        moonml = moonml_command(train, test, *overrides(GRID))
         commands = {
             "moonml": moonml,
             "reference": [
@@ -66,11 +59,11 @@ def main() -> None:
         peaks: dict[str, list[float]] = {label: [] for label in commands}
         for round_ in range(1, args.repeats + 1):
             for label, command in commands.items():
-                seconds, peak, at_peak = measure(command, scratch)
+                seconds, peak, at_peak, _ = measure(command, scratch)
                 peaks[label].append(peak / 1e6)
                 print(f"round {round_} {label}: peak {peak / 1e6:.0f} MB, wall {seconds:.1f} s; at the peak:")
-                for pid, (process, pss) in sorted(at_peak.items()):
-                    print(f"    {pss / 1e6:6.0f} MB  {pid:>7}  {process[:100]}", flush=True)
+                for pid, process in sorted(at_peak.items()):
+                    print(f"    {process.pss / 1e6:6.0f} MB  {pid:>7}  {process.command[:100]}", flush=True)
     reference = statistics.median(peaks["reference"])
     print(f"{args.samples:,} rows, grid {json.dumps(GRID)}, {args.repeats} round(s); median peak memory")
     print(f"(PSS, all processes): plain script {reference:.0f} MB")

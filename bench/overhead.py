@@ -15,52 +15,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import datetime
 from pathlib import Path
+
+from runs import DEBUG_LOG, moonml_command, phases, run  # this folder's: run as `python bench/overhead.py`
 
 REPO = Path(__file__).resolve().parent.parent
 TUTORIAL = (REPO / "data" / "train.csv", REPO / "data" / "test.csv")
-# Log lines that end each phase (the last one is written at DEBUG: the bench turns DEBUG on).
-PHASES = {
-    "startup": "Hyper-parameters:",
-    "search": "Selected hyper-parameters:",
-    "evaluate+figures": "figures written",
-    "tracking wait": "Outputs:",
-}
-
-
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall time of `command`, and the clock time it started at."""
-    started, start = time.time(), time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - start, started
-
-
-def phases(log_file: Path, started: float, ended: float) -> dict[str, float]:
-    """Each phase's duration from the timestamps of the run's log file."""
-    ends = {}
-    for line in log_file.read_text().splitlines():
-        for phase, marker in PHASES.items():
-            if marker in line and phase not in ends:
-                ends[phase] = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-    durations, previous = {}, started
-    for phase in PHASES:
-        durations[phase], previous = ends[phase] - previous, ends[phase]
-    return durations | {"exit": ended - previous}
 
 
 def bench_size(name: str, data: tuple[Path, Path], repeats: int, workdir: Path) -> None:
     train, test = data
-    moonml = [
-        sys.executable,
-        "-m",
-        "moonml",
-        f"data.train_path={train}",
-        f"data.test_path={test}",
-        "hydra.run.dir=run",
-        "hydra.job_logging.loggers.moonml.level=DEBUG",
-    ]
+    moonml = moonml_command(train, test, DEBUG_LOG)
     commands = {
         "moonml": moonml,
         "reference": [
