@@ -133,6 +133,7 @@ def test_parquet_categories_and_missing_categories(tmp_path: Path) -> None:
     assert set(model.predict(train_rows.drop(columns="species").head(5))) <= set(frame["species"])
 
 
+@pytest.mark.e2e  # whole tracked training runs, 5-18 s each: kept out of the everyday 5 minutes
 @pytest.mark.parametrize("model", sorted(SMALL_GRIDS))
 def test_each_model_option_is_logged_registered_and_loads_from_mlflow(
     model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

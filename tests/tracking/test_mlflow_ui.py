@@ -27,6 +27,7 @@ def train_into(store: str, output: Path, *overrides: str) -> None:
     train(cfg, output_dir=str(output), overrides=list(overrides))
 
 
+@pytest.mark.e2e  # whole tracked training runs, 5-18 s each: kept out of the everyday 5 minutes
 def test_experiments_made_before_are_marked_machine_learning_unless_a_kind_was_chosen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

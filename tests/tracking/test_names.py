@@ -71,6 +71,7 @@ def test_a_name_that_cannot_be_derived_is_refused_naming_the_key() -> None:
         train(cfg, output_dir="unused")
 
 
+@pytest.mark.e2e  # whole tracked training runs, 5-18 s each: kept out of the everyday 5 minutes
 def test_other_data_gets_its_own_model_and_never_the_tutorials_champion(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     common = [*SMALL_GRID, "model.n_jobs=1", f"tracking.uri={store}"]

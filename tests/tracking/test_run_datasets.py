@@ -37,6 +37,7 @@ def inputs_by_context(run) -> dict[str, dict]:
     return found
 
 
+@pytest.mark.e2e  # whole tracked training runs, 5-18 s each: kept out of the everyday 5 minutes
 def test_a_run_records_its_tables_as_datasets_and_describes_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
