@@ -28,6 +28,7 @@ from moonml.config.compose import compose_config
 from moonml.errors import MoonmlError, cli_exit_code
 from moonml.tracking.azureml import azureml_tracking_uri
 from moonml.tracking.azureml_model import download_model
+from moonml.tracking.names import registers_always
 from moonml.tracking.store_check import bound_http_requests, check_reachable
 from moonml.tracking.store_lock import sqlite_path
 from moonml.tracking.uri import tracking_uri
@@ -111,13 +112,17 @@ def register_best(sweep: str, experiment: str | None, overrides: list[str]) -> s
     name = cfg.tracking.register_model
     if not name:
         raise MoonmlError("tracking.register_model is null: name the registered model to add a version to")
-    always = cfg.tracking.register == "always"
     store = _registry_store(cfg)
     sweep = str(Path(sweep).absolute())  # runs are tagged with the absolute sweep dir
     experiment = experiment or cfg.tracking.experiment_name
     try:
         registration = register_sweep_best(
-            MlflowClient(store), experiment, sweep, name, cfg.tracking.champion_alias, always
+            MlflowClient(store),
+            experiment,
+            sweep,
+            name,
+            cfg.tracking.champion_alias,
+            registers_always(cfg.tracking),
         )
     except MlflowException as err:
         raise MoonmlError(

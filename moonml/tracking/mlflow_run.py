@@ -42,6 +42,7 @@ from moonml.tracking.mlflow_calls import (
     withdraw_version,
 )
 from moonml.tracking.mlflow_console import run_link, silence_mlflow_notices
+from moonml.tracking.names import registers_always
 from moonml.tracking.store_check import bound_http_requests, check_store
 from moonml.tracking.tracker import Tracker
 
@@ -141,7 +142,7 @@ class MlflowTracker(Tracker):
         self.uri = session.uri
         self.register_model = session.tracking_cfg.register_model
         self.champion_alias = session.tracking_cfg.get("champion_alias")
-        self.register_always = session.tracking_cfg.get("register") == "always"
+        self.register_always = registers_always(session.tracking_cfg)
         self._worker = session.worker
         self._signals = session.held_signals
         self._helper = session.helper

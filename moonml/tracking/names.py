@@ -56,6 +56,11 @@ def run_name(overrides: list[str], fallback: str) -> str:
     return name if len(name) <= MAX_RUN_NAME else name[: MAX_RUN_NAME - 3] + "..."
 
 
+def registers_always(tracking: Mapping[str, Any]) -> bool:
+    """Whether every run gets a model version (tracking.register=always), not only a new champion."""
+    return tracking.get("register") == "always"
+
+
 def naming_problems(tracking: Mapping[str, Any]) -> list[str]:
     """Why the run's experiment or model name cannot be had from the data, or its model cannot be
     registered as tracking.register says (a config check)."""

@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from moonml.errors import MoonmlError
 from moonml.tracking.azureml import azureml_tracking_uri
+from moonml.tracking.names import registers_always
 from moonml.tracking.uri import tracking_uri
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,13 @@ def _register_best(config: DictConfig, sweep: str, experiment_name: str, in_work
     tracking = config.tracking
     uri = azureml_tracking_uri(config.azureml) if in_workspace else tracking_uri(tracking, config.azureml)
     client = MlflowClient(uri)
-    always = tracking.get("register") == "always"
     return register_sweep_best(
-        client, experiment_name, sweep, tracking.register_model, tracking.champion_alias, always
+        client,
+        experiment_name,
+        sweep,
+        tracking.register_model,
+        tracking.champion_alias,
+        registers_always(tracking),
     )
 
 
