@@ -25,7 +25,6 @@ from moonml.evaluation.report import write_figures
 from moonml.search.grid import check_folds, configured_estimator, grid_search, plain_grid
 from moonml.search.lifeline import workers_exit_with_this_process
 from moonml.search.pipeline import handles_missing
-from moonml.tracking.datasets import split_tables
 from moonml.tracking.names import SWEEP_TAG, data_name, run_name
 from moonml.tracking.run_params import DESCRIPTION_TAG, run_description, settings_params
 from moonml.tracking.session import tracking_session
@@ -75,7 +74,7 @@ def _run_pipeline(
 ) -> dict[str, float]:
     tags = _run_tags(overrides, split.fingerprint) | _objective_tags(cfg.objective, sweep)
     tracker.set_tags(tags | {DESCRIPTION_TAG: run_description(cfg, grid)})
-    tracker.log_tables(split_tables(split, data_name(cfg.data)))
+    tracker.log_tables(split, data_name(cfg.data))
     tracker.log_dict(recorded_config(cfg), "config.yaml")
     tracker.log_dict(overrides, "overrides.yaml")
     tracker.log_params(settings_params(cfg))

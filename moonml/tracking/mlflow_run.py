@@ -29,9 +29,10 @@ import pandas as pd
 from azureml_launcher.api import first_line
 from omegaconf import DictConfig
 
+from moonml.data.split import Split
 from moonml.errors import MoonmlError
 from moonml.search.lifeline import exit_with_parent, share_parent_pages
-from moonml.tracking.datasets import Table
+from moonml.tracking.datasets import split_tables
 from moonml.tracking.lost_helper import HelperWatch, end_run_here
 from moonml.tracking.mlflow_calls import (
     end_run,
@@ -186,8 +187,9 @@ class MlflowTracker(Tracker):
     def log_dict(self, content: Any, name: str) -> None:
         self._log(name, "log_dict", content, name)
 
-    def log_tables(self, tables: list[Table]) -> None:
-        self._log("the datasets", "log_tables", tables)
+    def log_tables(self, split: Split, data_name: str) -> None:
+        # Described here, in a few rows each: only that crosses to the helper.
+        self._log("the datasets", "log_tables", split_tables(split, data_name))
 
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
         if not register:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from moonml.tracking.datasets import Table
+from moonml.data.split import Split
 
 
 class Tracker:
@@ -30,7 +30,7 @@ class Tracker:
     def log_dict(self, content: Any, name: str) -> None:
         pass
 
-    def log_tables(self, tables: list[Table]) -> None:
+    def log_tables(self, split: Split, data_name: str) -> None:
         pass
 
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
