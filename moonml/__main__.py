@@ -5,15 +5,12 @@ The task function stays in this module: the azureml launcher starts a shipped jo
 matplotlib) are imported inside the pipeline, so that `--help` and `--cfg job` stay fast.
 """
 
-import signal
-
-from moonml.app.interrupt import end_before_start
+from moonml.app.interrupt import end_at_once_on_signals
 
 # Before anything else: the imports and Hydra's start take seconds on a busy machine, and a
 # SIGTERM or Ctrl-C meanwhile must end the process as a later one does, not kill it without a
 # word (SIGTERM) or with a traceback from inside an import (Ctrl-C).
-for _signum in (signal.SIGTERM, signal.SIGINT):
-    signal.signal(_signum, end_before_start)
+end_at_once_on_signals()
 
 import hydra  # noqa: E402
 from omegaconf import DictConfig  # noqa: E402

@@ -18,6 +18,11 @@ def end_before_start(signum: int, frame: Any) -> None:
     os._exit(130)
 
 
+def end_at_once_on_signals() -> dict[int, Any]:
+    """Ctrl-C and SIGTERM end the process at once (end_before_start); return their handlers before."""
+    return {signum: signal.signal(signum, end_before_start) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+
 @contextmanager
 def signals_end_at_once() -> Iterator[None]:
     """While the pipeline's libraries are imported, Ctrl-C and SIGTERM end the process at once.
@@ -27,7 +32,7 @@ def signals_end_at_once() -> Iterator[None]:
     (scikit-learn's trees) printed the KeyboardInterrupt's traceback. No run has started yet, so
     there is nothing to end KILLED.
     """
-    handlers = {signum: signal.signal(signum, end_before_start) for signum in (signal.SIGINT, signal.SIGTERM)}
+    handlers = end_at_once_on_signals()
     try:
         yield
     finally:
