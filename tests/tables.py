@@ -9,6 +9,8 @@ import pandas as pd
 from sklearn import datasets
 from sklearn.model_selection import train_test_split
 
+from moonml.config.compose import compose_config
+
 # Grids small enough for in-process tests; each is valid for its model option.
 SMALL_GRIDS = {
     "random_forest": [
@@ -56,6 +58,13 @@ def write_split(frame: pd.DataFrame, label: str, folder: Path, suffix: str = ".c
     train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame[label])
     folder.mkdir(parents=True, exist_ok=True)
     return write(train, folder / f"train{suffix}"), write(test, folder / f"test{suffix}")
+
+
+def azureml_cfg(*overrides: str, model: str = "random_forest"):
+    """data=azureml with a small grid, untracked, in one process (no search workers)."""
+    return compose_config(
+        ["data=azureml", f"model={model}", *SMALL_GRIDS[model], "model.n_jobs=1", "tracking=none", *overrides]
+    )
 
 
 def files_args(train: Path, test: Path, label: str) -> list[str]:

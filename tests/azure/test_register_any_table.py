@@ -20,7 +20,7 @@ from moonml.data.sources import load_split
 from moonml.train import train
 from tests.helpers import SUBSCRIPTION
 from tests.stand_in_azure import double_the_login
-from tests.tables import SMALL_GRIDS, iris_with_categories, write
+from tests.tables import azureml_cfg, iris_with_categories, write
 
 V2_WORKSPACE = [
     f"azureml.subscription_id={SUBSCRIPTION}",
@@ -81,17 +81,7 @@ def test_a_table_with_string_labels_and_a_category_is_registered_and_trained_on(
 
     monkeypatch.setenv("AZURE_ML_INPUT_moon_dataset", str(datastore))  # mounted in the job
     table_args = ["data.label=species", "data.test_size=0.25", "seed=7"]
-    cfg = compose_config(
-        [
-            "data=azureml",
-            "data.name=iris_dataset",
-            "data.file=iris.csv",
-            *table_args,
-            *SMALL_GRIDS["random_forest"],
-            "model.n_jobs=1",
-            "tracking=none",
-        ]
-    )
+    cfg = azureml_cfg("data.name=iris_dataset", "data.file=iris.csv", *table_args)
     metrics = train(cfg, output_dir=str(tmp_path / "run"))
     assert metrics["accuracy"] > 0.85
     model = joblib.load(tmp_path / "run" / "model.joblib")

@@ -16,7 +16,14 @@ from moonml.config.compose import compose_config
 from moonml.data.sources import load_split
 from moonml.errors import MoonmlError
 from moonml.train import train
-from tests.tables import SMALL_GRIDS, breast_cancer, iris_with_categories, wine, write, write_split
+from tests.tables import (
+    azureml_cfg,
+    breast_cancer,
+    iris_with_categories,
+    wine,
+    write,
+    write_split,
+)
 
 # conf/data/azureml.yaml attaches the dataset as the job input named moon_dataset, whatever its name.
 INPUT_VARIABLE = "AZURE_ML_INPUT_moon_dataset"
@@ -30,12 +37,6 @@ def mounted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(INPUT_VARIABLE, str(folder))
     monkeypatch.chdir(tmp_path)  # data.download_dir is relative: nothing may land in the checkout
     return folder
-
-
-def azureml_cfg(*overrides: str, model: str = "random_forest"):
-    return compose_config(
-        ["data=azureml", f"model={model}", *SMALL_GRIDS[model], "model.n_jobs=1", "tracking=none", *overrides]
-    )
 
 
 def files_cfg(*overrides: str):
