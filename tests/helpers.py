@@ -58,6 +58,17 @@ def data_args(train: Path = TRAIN_CSV, test: Path = TEST_CSV) -> list[str]:
     return [f"data.train_path={train}", f"data.test_path={test}"]
 
 
+def train_tracked(store: str, output: Path, *overrides: str, data: list[str] | None = None) -> None:
+    """A small in-process run tracked in `store` (the tutorial's files unless `data`); the
+    overrides also name the run, as on a command line."""
+    from moonml.config.compose import compose_config
+    from moonml.train import train
+
+    common = [*SMALL_GRID, "model.n_jobs=1", "model.cv=2", f"tracking.uri={store}"]
+    cfg = compose_config([*(data or data_args()), *common, *overrides])
+    train(cfg, output_dir=str(output), overrides=list(overrides))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

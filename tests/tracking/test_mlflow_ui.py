@@ -11,20 +11,11 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from moonml.config.compose import compose_config
 from moonml.tracking.mlflow_console import ui_page
-from moonml.train import train
-from tests.helpers import SMALL_GRID, data_args, start_mlflow_server, stop, this_mlflow
+from tests.helpers import start_mlflow_server, stop, this_mlflow, train_tracked
 
 KIND = "mlflow.experimentKind"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `apt-get install -y chromium`
-
-
-def train_into(store: str, output: Path, *overrides: str) -> None:
-    cfg = compose_config(
-        [*data_args(), *SMALL_GRID, "model.n_jobs=1", "model.cv=2", f"tracking.uri={store}", *overrides]
-    )
-    train(cfg, output_dir=str(output), overrides=list(overrides))
 
 
 @pytest.mark.e2e  # whole tracked training runs, 5-18 s each: kept out of the everyday 5 minutes
@@ -38,7 +29,7 @@ def test_experiments_made_before_are_marked_machine_learning_unless_a_kind_was_c
     client.create_experiment("older")  # made before moonml set the tag (or by hand)
     client.create_experiment("chosen", tags={KIND: "genai_development"})
     for name in ("older", "chosen"):
-        train_into(store, tmp_path / name, f"tracking.experiment_name={name}")
+        train_tracked(store, tmp_path / name, f"tracking.experiment_name={name}")
 
     kinds = {name: client.get_experiment_by_name(name).tags.get(KIND) for name in ("older", "chosen")}
     # The user's choice stays.
@@ -77,7 +68,7 @@ def test_the_mlflow_ui_opens_the_experiment_on_its_runs(
     monkeypatch.chdir(tmp_path)
     # The store moonml wrote (server.db: the name start_mlflow_server serves).
     store = f"sqlite:///{tmp_path / 'server.db'}"
-    train_into(store, tmp_path / "run", "seed=3", "tracking.experiment_name=moons")
+    train_tracked(store, tmp_path / "run", "seed=3", "tracking.experiment_name=moons")
     experiment_id = MlflowClient(tracking_uri=store).get_experiment_by_name("moons").experiment_id
 
     url, server = start_mlflow_server(

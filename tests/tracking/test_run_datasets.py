@@ -10,12 +10,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from moonml.config.compose import compose_config
 from moonml.data.split import Split
 from moonml.tracking.datasets import SCHEMA_ROWS, split_tables
-from moonml.train import train
 from tests import azureml_like_mlflow as azureml_like
-from tests.helpers import SMALL_GRID, TEST_CSV, TRAIN_CSV, data_args, run_moonml
+from tests.helpers import SMALL_GRID, TEST_CSV, TRAIN_CSV, data_args, run_moonml, train_tracked
 from tests.tracking.test_servers_without_mlflow_3_apis import only_run
 from tests.tracking.test_servers_without_mlflow_3_apis import train as train_on_server
 
@@ -45,9 +43,8 @@ def test_a_run_records_its_tables_as_datasets_and_describes_itself(
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     other_test = tmp_path / "other_test.csv"
     pd.read_csv(TEST_CSV).head(150).to_csv(other_test, index=False)
-    common = [*SMALL_GRID, "model.n_jobs=1", "model.cv=2", f"tracking.uri={store}", "data.name=moon"]
     for name, data in (("first", data_args()), ("other", data_args(test=other_test))):
-        train(compose_config([*data, *common]), output_dir=str(tmp_path / name))
+        train_tracked(store, tmp_path / name, "data.name=moon", data=data)
 
     client = MlflowClient(tracking_uri=store)
     experiment = client.get_experiment_by_name("moonml").experiment_id
