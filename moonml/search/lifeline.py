@@ -60,15 +60,18 @@ def _watch_pid(pid: int) -> None:
 def workers_exit_with_this_process() -> Iterator[None]:
     """Parallel scikit-learn/joblib work in the block runs in loky workers that watch this process.
 
-    Inside a joblib task already (a job of hydra/launcher=joblib), joblib's own choice for nested
-    work stands: threads, which end with the job. A pool of processes there outlived each job,
-    and loky warned of its leaked semaphores and folders as the sweep ended.
+    Inside a joblib task already (a job of hydra/launcher=joblib), the sweep's jobs are the
+    parallel work and each job searches on one core. A pool of processes there outlived each job
+    (loky warned of its leaked semaphores and folders as the sweep ended), and joblib's threads
+    raced in scikit-learn's warning filters (its "`sklearn.utils.parallel.delayed` should be
+    used with ..." UserWarning, now and then).
     """
     from joblib import parallel_config
     from joblib.parallel import get_active_backend
 
     if get_active_backend()[0].nesting_level:
-        yield
+        with parallel_config(backend="sequential"):
+            yield
         return
     with parallel_config(backend="loky", initializer=serve_as_worker_of, initargs=(os.getpid(),)):
         yield
