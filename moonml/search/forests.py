@@ -8,10 +8,11 @@ size, gives the scores of the separate fits GridSearchCV makes, with fewer trees
 instead of 5,400 on the default grid). The tests compare both searches' cv_results_.
 
 Nothing depends on the labels (any classes, any number of them) or the features; behind a
-Pipeline (moonml.search.pipeline) the forest is its last step, and refitting the deterministic
-steps before it at each size changes nothing.
+Pipeline (moonml.search.pipeline) the forest is its last step; the deterministic steps before
+it are fitted once per fold, which gives the columns a fit per size would.
 """
 
+import math
 import numbers
 import time
 from collections.abc import Callable, Mapping
@@ -92,10 +93,12 @@ class SharedForestSearch(GridSearchCV):
         self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
         self.multimetric_ = False
         candidates = list(ParameterGrid(self.param_grid))
-        size = forest_of(self.estimator)[1] + SIZE
+        prefix = forest_of(self.estimator)[1]
+        size = prefix + SIZE
         others = _others(candidates, size)
         sizes = sorted(set(self.param_grid[size]))
-        tasks = [(point, split) for point in range(len(others)) for split in range(len(splits))]
+        points = _longest_first(others, prefix)
+        tasks = [(point, split) for point in points for split in range(len(splits))]
         per_task = len(candidates) // len(others)
         total = len(candidates) * len(splits)
         self._report(0, total)
@@ -166,6 +169,31 @@ def _others(candidates: list[dict[str, Any]], size: str) -> list[dict[str, Any]]
     return others
 
 
+def _longest_first(others: list[dict[str, Any]], prefix: str) -> list[int]:
+    """The points' indices, the deepest forests (the longest tasks) first.
+
+    In grid order a tutorial-like grid ends with its unlimited depths, and one core idles while
+    the other grows the last of them; longest first, the short tasks fill the end.
+    """
+
+    def depth(point: int) -> float:
+        value = others[point].get(prefix + "max_depth")
+        return math.inf if value is None else value
+
+    return sorted(range(len(others)), key=depth, reverse=True)
+
+
+def _before_forest(model: BaseEstimator, X_train: Any, y_train: Any, X_test: Any) -> tuple[Any, Any]:
+    """A fold's train and test rows through the pipeline's steps before the forest, fitted once.
+
+    model.fit would refit them at each size; they are deterministic, so once gives the same columns.
+    """
+    if not isinstance(model, Pipeline):
+        return X_train, X_test
+    steps = model[:-1]
+    return steps.fit_transform(X_train, y_train), steps.transform(X_test)
+
+
 def _grow_fold(
     X: Any,
     y: Any,
@@ -187,17 +215,19 @@ def _grow_fold(
     forest = forest_of(model)[0]
     forest.set_params(warm_start=True)
     results: dict[int, dict[str, Any]] = {}
-    fit_time, fit_error = 0.0, None
+    fit_time, fit_error, encoded = 0.0, None, None
     for size in sizes:
         start = time.time()
         score, score_time = error_score, 0.0
         if fit_error is None:
             try:
+                if encoded is None:
+                    encoded = _before_forest(model, X_train, y_train, X_test)
                 forest.set_params(n_estimators=size)
-                model.fit(X_train, y_train)
+                forest.fit(encoded[0], y_train)
                 fit_time += time.time() - start
                 start = time.time()
-                score = scorer(model, X_test, y_test)
+                score = scorer(forest, encoded[1], y_test)
                 score_time = time.time() - start
             except Exception:
                 if error_score == "raise":
