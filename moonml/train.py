@@ -82,7 +82,7 @@ def _run_pipeline(
     tracker.log_params(searched)
     _show("Hyper-parameters:", searched)
 
-    with tracker.stops_if_start_fails(), workers_exit_with_this_process():
+    with tracker.during_search(len(split.train)), workers_exit_with_this_process():
         search = grid_search(cfg.model, split, cfg.seed, shares_terminal)
     model = search.best_estimator_
     joblib.dump(model, out / "model.joblib")

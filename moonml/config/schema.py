@@ -98,6 +98,9 @@ class NoTracking:
 # churnml and churn_model for data named churn.
 EXPERIMENT_NAME = "${moonml.experiment_name:${data}}"
 MODEL_NAME = "${moonml.model_name:${data}}"
+# From this many training rows the MLflow helper process exits while the search runs (its ~165 MB
+# would be part of the peak) and a new one takes the run over after it (about 2 s of CPU).
+HELPER_RESTS_FROM_ROWS = 100_000
 
 
 @dataclass
@@ -113,6 +116,7 @@ class MlflowTracking:
     # data.* tags); None: no alias.
     champion_alias: Optional[str] = "champion"
     request_timeout_s: int = 4  # per HTTP request to a tracking server (with retries: fails in ~15 s)
+    helper_rests_from_rows: int = HELPER_RESTS_FROM_ROWS
 
 
 @dataclass
@@ -123,6 +127,7 @@ class AzureMLTracking:
     register: str = "champion"  # champion | always, as in MlflowTracking
     champion_alias: Optional[str] = "champion"  # best version by the objective; None: no alias
     request_timeout_s: int = 4
+    helper_rests_from_rows: int = HELPER_RESTS_FROM_ROWS
 
 
 @dataclass

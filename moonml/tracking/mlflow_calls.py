@@ -109,15 +109,39 @@ def start_run(uri: str, experiment_name: str, run_name: str | None, started_s: f
             tags=resolve_tags(),
             run_name=run_name,
         )
-    _run.update(client=client, id=run.info.run_id, model=None, unreachable=None)
+    _use_run(client, run.info.run_id, run.info.experiment_id)
+    return run.info.run_id, run.info.experiment_id
+
+
+def take_over_run(uri: str, run_id: str, experiment_id: str) -> None:
+    """In a new helper process (moonml.tracking.helper): log into the run an earlier one opened.
+
+    Not a one-line-error call: if it fails, every call after it fails with the reason.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    _run.update(id=run_id)
+    try:
+        mlflow.set_tracking_uri(uri)
+        with store_lock(uri):
+            client = MlflowClient(uri)
+        _use_run(client, run_id, experiment_id)
+    except Exception as err:
+        _run["unreachable"] = f"a new helper process could not take the run over ({describe(err)})"
+        raise
+
+
+def _use_run(client: Any, run_id: str, experiment_id: str) -> None:
+    import mlflow
+
+    _run.update(client=client, id=run_id, model=None, unreachable=None)
     # log_model files the logged model under the active experiment (else Default): make it the
     # run's own, which inside an AzureML job is the one the job was filed under.
-    mlflow.set_experiment(experiment_id=run.info.experiment_id)
+    mlflow.set_experiment(experiment_id=experiment_id)
     # Import what log_model needs now, while the parent searches the grid.
     import mlflow.sklearn
     import skops.io  # noqa: F401
-
-    return run.info.run_id, run.info.experiment_id
 
 
 def _job_run(client: Any) -> Any:
@@ -312,7 +336,7 @@ def register_logged_model(name: str, champion_alias: str | None, always: bool) -
     """
     from moonml.tracking.registry import register_run  # imports mlflow: in the helper only
 
-    client, model = _run["client"], _run["model"]
+    client, model = _client(), _run["model"]
     if model is None:
         raise RuntimeError("no model was logged in this run")
     run = client.get_run(_run["id"])
@@ -323,9 +347,15 @@ def register_logged_model(name: str, champion_alias: str | None, always: bool) -
 @_one_line_errors
 def withdraw_version(name: str, version: str) -> None:
     """Delete the version registered from this run, whose end could not be recorded."""
-    _run["client"].delete_model_version(name, version)
+    _client().delete_model_version(name, version)
 
 
 @_one_line_errors
 def end_run(status: str) -> None:
-    _run["client"].set_terminated(_run["id"], status)
+    _client().set_terminated(_run["id"], status)
+
+
+def _client() -> Any:
+    if _run["client"] is None:  # no run, or a new helper process could not take it over
+        raise RuntimeError(_run["unreachable"] or "no MLflow run is open")
+    return _run["client"]

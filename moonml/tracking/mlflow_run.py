@@ -3,7 +3,8 @@
 MLflow costs seconds of CPU (importing it and skops, opening the store, writing the model). All
 MLflow calls run, in the order they were made, in one helper process started with the run: it
 imports and connects while the search runs, sharing the cores with it, so the cost overlaps the
-pipeline instead of following it (a thread would not: imports hold the GIL).
+pipeline instead of following it (a thread would not: imports hold the GIL). On large data it
+then rests during the search (moonml.tracking.helper), and a new one takes the run over after it.
 
 Every call names the run moonml opened by its id (MlflowClient): nothing can create a run of its
 own. If opening the run fails, the search is stopped and no later call is made. The model is
@@ -13,13 +14,12 @@ held back: an exit code of 0 means FINISHED (and registered), 130 means KILLED (
 
 import _thread
 import logging
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,13 +33,15 @@ from moonml.data.split import Split
 from moonml.errors import MoonmlError
 from moonml.search.lifeline import exit_with_parent, share_parent_pages
 from moonml.tracking.datasets import split_tables
-from moonml.tracking.lost_helper import HelperWatch, end_run_here
+from moonml.tracking.helper import Helper
+from moonml.tracking.lost_helper import end_run_here
 from moonml.tracking.mlflow_calls import (
     end_run,
     log_call,
     quiet_helper_logs,
     register_logged_model,
     start_run,
+    take_over_run,
     withdraw_version,
 )
 from moonml.tracking.mlflow_console import run_link, silence_mlflow_notices
@@ -94,18 +96,15 @@ class MlflowSession:
         # FINISHED, a late Ctrl-C must not turn the exit code into 130.
         self.held_signals = _HeldSignals()
         # fork where it is safe (Linux): the helper starts with what this process imported.
-        method = START_METHOD
         # The process starts with the first call, the run's start: after this process has
         # imported scikit-learn and pandas, which the helper then shares instead of importing.
-        self.worker = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_serve_parent,
+        self.helper = Helper(
+            START_METHOD,
+            _serve_parent,
             # A spawned helper inherits nothing (e.g. the workspace credentials azureml-mlflow
             # keeps in-process): `prepare` sets it up as this process was.
-            initargs=(os.getpid(), prepare if method == "spawn" else None),
+            (os.getpid(), prepare if START_METHOD == "spawn" else None),
         )
-        self.helper = HelperWatch(self.worker)
 
     @contextmanager
     def run(self, run_name: str | None, started_s: float) -> Iterator["MlflowTracker"]:
@@ -133,7 +132,7 @@ class MlflowSession:
         tracker.complete()
 
     def close(self) -> None:
-        self.worker.shutdown(wait=True, cancel_futures=True)
+        self.helper.shutdown()
         if self.held_signals.release():
             log.warning("interrupt received while the run's end was being recorded: ignored")
 
@@ -144,7 +143,7 @@ class MlflowTracker(Tracker):
         self.register_model = session.tracking_cfg.register_model
         self.champion_alias = session.tracking_cfg.get("champion_alias")
         self.register_always = registers_always(session.tracking_cfg)
-        self._worker = session.worker
+        self.helper_rests_from_rows = session.tracking_cfg.helper_rests_from_rows
         self._signals = session.held_signals
         self._helper = session.helper
         self._pending: list[tuple[str, Future]] = []  # (what it records, its call)
@@ -160,7 +159,7 @@ class MlflowTracker(Tracker):
         return f"{where}\nView run: {link}" if link else where
 
     def _submit(self, what: str, call: Callable, *args: Any) -> Future:
-        future = self._worker.submit(call, *args)
+        future = self._helper.submit(call, *args)
         self._pending.append((what, future))
         return future
 
@@ -198,8 +197,18 @@ class MlflowTracker(Tracker):
         self._log("the model", "log_model", model, example)
 
     @contextmanager
-    def stops_if_start_fails(self) -> Iterator[None]:
-        """Interrupt the block (the search) as soon as opening the run fails."""
+    def during_search(self, rows: int) -> Iterator[None]:
+        """Interrupt the block (the search) as soon as opening the run fails. On `rows` training
+        rows from tracking.helper_rests_from_rows, the helper process exits during the search once
+        the calls made so far are done; the first call after it starts a new one."""
+        if rows >= self.helper_rests_from_rows:
+            calls = [future for _, future in self._pending]
+            self._helper.rest(calls, lambda: (take_over_run, self.uri, *self._run.result()))
+        with self._stops_if_start_fails():
+            yield
+
+    @contextmanager
+    def _stops_if_start_fails(self) -> Iterator[None]:
         armed = threading.Lock()
         state = {"armed": True}
 
@@ -254,7 +263,7 @@ class MlflowTracker(Tracker):
         version = outcome = None
         if self.register_model:
             try:  # submitting fails too once the helper has died
-                registering = self._worker.submit(
+                registering = self._helper.submit(
                     register_logged_model, self.register_model, self.champion_alias, self.register_always
                 )
                 version, outcome = registering.result(timeout=CLOSE_DEADLINE_S)
@@ -272,7 +281,7 @@ class MlflowTracker(Tracker):
     def _withdraw(self, version: str) -> str:
         label = f"version {version} of {self.register_model}"
         try:
-            self._worker.submit(withdraw_version, self.register_model, version).result(
+            self._helper.submit(withdraw_version, self.register_model, version).result(
                 timeout=CLOSE_DEADLINE_S
             )
         except Exception as err:
@@ -290,7 +299,7 @@ class MlflowTracker(Tracker):
                 future.cancel()  # calls not under way yet: the run ends without them
             run_id, _ = self._run.result()
             try:
-                self._worker.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
+                self._helper.submit(end_run, status).result(timeout=CLOSE_DEADLINE_S)
             except BrokenProcessPool:
                 return self._end_here(run_id, status)
             except Exception as err:

@@ -36,8 +36,8 @@ class Tracker:
     def log_model(self, model: Any, example: pd.DataFrame, register: bool = True) -> None:
         pass
 
-    def stops_if_start_fails(self) -> AbstractContextManager[None]:
-        """Where the run is opened in the background: interrupt the block if that fails."""
+    def during_search(self, rows: int) -> AbstractContextManager[None]:
+        """Around the search on `rows` training rows (MLflow: stopped if opening the run fails)."""
         return nullcontext()
 
 

@@ -18,7 +18,7 @@ def test_logging_helper_runs_at_the_runs_priority(tmp_path: Path) -> None:
     tracking_cfg = OmegaConf.create({"register_model": None, "experiment_name": "x"})
     session = MlflowSession(f"sqlite:///{tmp_path / 'mlflow.db'}", tracking_cfg)
     try:
-        helper_niceness = session.worker.submit(os.nice, 0).result(timeout=60)
+        helper_niceness = session.helper.submit(os.nice, 0).result(timeout=60)
     finally:
         session.close()
     assert helper_niceness == os.nice(0)
