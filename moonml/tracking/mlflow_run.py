@@ -199,8 +199,8 @@ class MlflowTracker(Tracker):
     @contextmanager
     def during_search(self, rows: int) -> Iterator[None]:
         """Interrupt the block (the search) as soon as opening the run fails. On `rows` training
-        rows from tracking.helper_rests_from_rows, the helper process exits during the search once
-        the calls made so far are done; the first call after it starts a new one."""
+        rows from tracking.helper_rests_from_rows, the calls made so far are waited for and the
+        helper process exits before the search; the first call after it starts a new one."""
         if rows >= self.helper_rests_from_rows:
             calls = [future for _, future in self._pending]
             self._helper.rest(calls, lambda: (take_over_run, self.uri, *self._run.result()))
