@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from moonml.config.schema import MlflowTracking
 from moonml.tracking import azureml as tracking
 from moonml.tracking import mlflow_run
 
@@ -31,7 +32,9 @@ def test_a_spawned_helper_runs_the_setup_before_logging(
     monkeypatch.setattr(mlflow_run, "START_METHOD", method)
     marker = tmp_path / "prepared"
     setup = functools.partial(marker.write_text, "in the helper")
-    cfg = OmegaConf.create({"experiment_name": "e", "register_model": None, "request_timeout_s": 4})
+    # The schema's defaults (every setting the tracker reads), with names that need no data.
+    names = {"experiment_name": "e", "register_model": None}
+    cfg = OmegaConf.merge(OmegaConf.structured(MlflowTracking), names)
     with (
         mlflow_run.mlflow_session(cfg, f"sqlite:///{tmp_path / 'mlflow.db'}", setup) as session,
         session.run("r", time.time()) as tracker,
