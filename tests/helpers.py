@@ -332,6 +332,10 @@ TINY_GRID = [
 ]
 
 
+# A grid that searches for many seconds: long enough to be stopped, or looked at, part-way.
+SLOW_GRID = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
+
+
 def moonml_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "moonml", *data_args(), *args],
@@ -342,3 +346,18 @@ def moonml_process(*args: str, cwd: Path, env: dict[str, str] | None = None) -> 
         text=True,
         start_new_session=True,
     )
+
+
+def wait_for_line(process: subprocess.Popen, text: str, deadline_s: float = 120) -> None:
+    """Read `process`' stdout until a line holds `text` (a moonml_process: stdout piped, text)."""
+    deadline = time.monotonic() + deadline_s
+    while text not in (line := process.stdout.readline()):
+        assert line or process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, f"no {text!r} line"
+
+
+def store_client(workdir: Path) -> Any:
+    """A client of the embedded sqlite store a run in `workdir` created."""
+    from mlflow import MlflowClient  # not at import: most tests never open a store
+
+    return MlflowClient(tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}")

@@ -15,7 +15,18 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.helpers import SMALL_GRID, TRAIN_CSV, clean_env, data_args, run_moonml, serve_and_ask
+from tests.helpers import (
+    SLOW_GRID,
+    SMALL_GRID,
+    TRAIN_CSV,
+    clean_env,
+    data_args,
+    moonml_process,
+    run_moonml,
+    serve_and_ask,
+    store_client,
+    wait_for_line,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +37,6 @@ gridsearch/max_depth [2, 5, 10, None]
 Grid search: 24 candidates x 5 folds = 120 fits
 Selected hyper-parameters:
 """
-
-
-def store_client(workdir: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}")
 
 
 def only_run(client: MlflowClient):
@@ -200,20 +207,8 @@ def test_failing_run_ends_failed_and_keeps_outputs(tmp_path: Path) -> None:
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_interrupt_ends_the_run_killed(signum: int, tmp_path: Path) -> None:
     """As a terminal's Ctrl-C or a scheduler does it: the signal goes to the whole process group."""
-    slow_grid = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moonml", *data_args(), *slow_grid, "hydra.run.dir=out"],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while "Hyper-parameters:" not in (line := process.stdout.readline()):
-        assert line or process.poll() is None, process.stderr.read()
-        assert time.monotonic() < deadline
+    process = moonml_process(*SLOW_GRID, "hydra.run.dir=out", cwd=tmp_path)
+    wait_for_line(process, "Hyper-parameters:", deadline_s=60)
     time.sleep(1.5)  # the grid search is under way
     os.killpg(process.pid, signum)
     _, stderr = process.communicate(timeout=120)

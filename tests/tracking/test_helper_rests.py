@@ -4,15 +4,21 @@ one takes the run over after the search. The run records everything, and ends KI
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from mlflow import MlflowClient
 
 from moonml.tracking.helper import Helper
-from tests.helpers import clean_env, command_line, data_args, descendants, parents
+from tests.helpers import (
+    SLOW_GRID,
+    command_line,
+    descendants,
+    moonml_process,
+    parents,
+    store_client,
+    wait_for_line,
+)
 
 _taken_over: list[str] = []
 
@@ -66,19 +72,8 @@ def test_a_failed_call_keeps_the_helper_that_knows_why(helper) -> None:
 
 
 # End to end: `python -m moonml` with the threshold at 0 rows, so that the tutorial's data rests it.
-SLOW_GRID = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
-
-
 def _moonml(tmp_path: Path, *overrides: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "moonml", *data_args(), *overrides, "hydra.run.dir=out"],
-        cwd=tmp_path,
-        env=clean_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    return moonml_process(*SLOW_GRID, *overrides, "hydra.run.dir=out", cwd=tmp_path)
 
 
 def _helpers(moonml_pid: int) -> set[int]:
@@ -92,10 +87,7 @@ def _helpers(moonml_pid: int) -> set[int]:
 def _helper_counts_in_search(process: subprocess.Popen, rests: bool) -> list[int]:
     """How many helper processes moonml had, sampled from the search's start: for 5 s, or until
     none is left (the calls before the search, MLflow's import among them, take seconds)."""
-    deadline = time.monotonic() + 60
-    while "Hyper-parameters:" not in (line := process.stdout.readline()):
-        assert line or process.poll() is None, process.stderr.read()
-        assert time.monotonic() < deadline
+    wait_for_line(process, "Hyper-parameters:", deadline_s=60)
     counts, end = [], time.monotonic() + (30 if rests else 5)
     while time.monotonic() < end and not (rests and counts and counts[-1] == 0):
         counts.append(len(_helpers(process.pid)))
@@ -104,20 +96,16 @@ def _helper_counts_in_search(process: subprocess.Popen, rests: bool) -> list[int
     return counts
 
 
-def _store(tmp_path: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize("rests", [True, False], ids=["rests", "stays"])
 def test_the_helper_is_gone_during_the_search_and_the_run_records_all(rests: bool, tmp_path: Path) -> None:
     threshold = 0 if rests else 10**9
-    process = _moonml(tmp_path, *SLOW_GRID, f"tracking.helper_rests_from_rows={threshold}")
+    process = _moonml(tmp_path, f"tracking.helper_rests_from_rows={threshold}")
     counts = _helper_counts_in_search(process, rests)
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 0, stderr
     assert counts[-1] == 0 if rests else set(counts) == {1}
-    client = _store(tmp_path)
+    client = store_client(tmp_path)
     (run,) = client.search_runs([client.get_experiment_by_name("moonml").experiment_id])
     assert run.info.status == "FINISHED"
     assert {"gridsearch/n_estimators", "selected/n_estimators"} <= set(run.data.params)
@@ -130,12 +118,12 @@ def test_the_helper_is_gone_during_the_search_and_the_run_records_all(rests: boo
 
 @pytest.mark.e2e
 def test_ctrl_c_while_the_helper_rests_ends_the_run_killed(tmp_path: Path) -> None:
-    process = _moonml(tmp_path, *SLOW_GRID, "tracking.helper_rests_from_rows=0")
+    process = _moonml(tmp_path, "tracking.helper_rests_from_rows=0")
     assert _helper_counts_in_search(process, rests=True)[-1] == 0
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
-    client = _store(tmp_path)
+    client = store_client(tmp_path)
     (run,) = client.search_runs([client.get_experiment_by_name("moonml").experiment_id])
     assert run.info.status == "KILLED"

@@ -27,16 +27,18 @@ from mlflow.tracking import MlflowClient
 from moonml.errors import MoonmlError
 from moonml.tracking.store_check import check_store
 from moonml.tracking.store_lock import store_lock
-from tests.helpers import TINY_GRID, clean_env, data_args, moonml_process, run_moonml
+from tests.helpers import (
+    SLOW_GRID,
+    TINY_GRID,
+    clean_env,
+    data_args,
+    moonml_process,
+    run_moonml,
+    store_client,
+    wait_for_line,
+)
 
 pytestmark = pytest.mark.e2e
-
-# A grid that searches for many seconds: long enough to be stopped part-way.
-SLOW_GRID = ["model.grid.n_estimators=[300,400,500]", "model.grid.max_depth=[null]"]
-
-
-def store_client(workdir: Path) -> MlflowClient:
-    return MlflowClient(tracking_uri=f"sqlite:///{workdir / 'mlflow.db'}")
 
 
 def all_runs(client: MlflowClient) -> list:
@@ -47,13 +49,6 @@ def all_runs(client: MlflowClient) -> list:
 def error_lines(stderr: str) -> list[str]:
     """What moonml said on stderr, minus the progress counter a terminal would redraw in place."""
     return [line for line in stderr.splitlines() if line.strip() and not line.startswith("grid search:")]
-
-
-def wait_for_line(process: subprocess.Popen, text: str, deadline_s: float = 120) -> None:
-    deadline = time.monotonic() + deadline_s
-    while text not in (line := process.stdout.readline()):
-        assert line or process.poll() is None, process.stderr.read()
-        assert time.monotonic() < deadline, f"no {text!r} line"
 
 
 # 4. Simultaneous first runs in a fresh folder
